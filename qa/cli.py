@@ -1,0 +1,327 @@
+"""The ``qa`` command line: thin Typer commands over plain functions.
+
+Exit codes: 0 ok, 1 fatal (nothing done), 2 partial (some rows or calls failed; see the
+report). Heavy libraries (torch, Whisper, spaCy, Gradio) are imported inside commands only,
+so ``qa --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa.commands.why import why as why_command
+from qa.config import Settings
+
+app = typer.Typer(
+    name="qa",
+    help="callqa: transcribe calls, tag why customers are unhappy, join tags to CSAT/FCR/NPS/CES.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
+    ),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Map a calls.csv column: COLUMN=ExportColumn (repeatable)."),
+]
+SurveyMapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--survey-map", help="Map a surveys.csv column: COLUMN=ExportColumn (repeatable)."
+    ),
+]
+
+
+class GroupBy(StrEnum):
+    agent = "agent"
+    team = "team"
+    queue = "queue"
+    day = "day"
+    week = "week"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Channel(StrEnum):
+    left = "left"
+    right = "right"
+
+
+def _fail(message: str) -> typer.Exit:
+    from qa.console import err_console
+
+    err_console().print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def _engine(db: str | None):  # type: ignore[no-untyped-def]
+    from qa.db import make_engine
+
+    try:
+        return make_engine(db)
+    except Exception as exc:  # a bad URL or an unreachable server is fatal, and should say so
+        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except (ValueError, TypeError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _when(value: str | None, flag: str) -> datetime | None:
+    if not value:
+        return None
+    from qa.records import RowError, parse_timestamp
+
+    try:
+        return parse_timestamp(value, flag)
+    except RowError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create the database tables (safe to run again)."""
+    from qa.db import resolve_url
+
+    _engine(db)
+    typer.echo(f"database ready: {resolve_url(db)}")
+
+
+@app.command()
+def ingest(
+    calls: Annotated[Path | None, typer.Option(help="Telephony export (calls.csv).")] = None,
+    surveys: Annotated[Path | None, typer.Option(help="Survey export (surveys.csv).")] = None,
+    map_: MapOption = None,
+    survey_map: SurveyMapOption = None,
+    db: DbOption = None,
+) -> None:
+    """Validate and store calls and/or surveys. Bad rows go to FILE.rejects.csv (exit 2)."""
+    from sqlmodel import Session
+
+    from qa.console import err_console, print_ingest
+    from qa.ingest import IngestError, ingest_calls, ingest_surveys, parse_mapping
+    from qa.nightly import default_comment_redactor
+
+    if calls is None and surveys is None:
+        raise _fail("nothing to ingest: give --calls FILE and/or --surveys FILE")
+    engine, console, reports = _engine(db), err_console(), []
+    try:
+        with Session(engine) as session:
+            if calls is not None:
+                mapping = parse_mapping(map_ or [])
+                reports.append(ingest_calls(calls, session=session, mapping=mapping))
+            if surveys is not None:
+                mapping = parse_mapping(survey_map or [])
+                redact = default_comment_redactor(_settings())
+                reports.append(
+                    ingest_surveys(surveys, session=session, mapping=mapping, redact=redact)
+                )
+    except IngestError as exc:
+        raise _fail(str(exc)) from exc
+    for report in reports:
+        print_ingest(report, console)
+    raise typer.Exit(2 if any(r.rejects for r in reports) else 0)
+
+
+@app.command()
+def transcribe(
+    engine_name: Annotated[str, typer.Option("--engine", help="ASR engine.")] = "faster-whisper",
+    model: Annotated[
+        str, typer.Option(help="Whisper model name or CTranslate2 folder.")
+    ] = "tiny.en",
+    agent_channel: Annotated[
+        Channel, typer.Option(help="Stereo channel of the agent.")
+    ] = Channel.left,
+    call: Annotated[list[str] | None, typer.Option(help="Only this call id (repeatable).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Transcribe calls that are pending or failed (exit 2 if any recording fails)."""
+    from qa.console import err_console, print_stage, rich_progress
+    from qa.nightly import default_transcriber
+    from qa.pipeline import transcribe_calls
+
+    settings = _settings(asr_engine=engine_name, asr_model=model, agent_channel=agent_channel.value)
+    try:
+        transcriber = default_transcriber(settings)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    report = transcribe_calls(
+        _engine(db), transcriber=transcriber, call_ids=call, progress=rich_progress
+    )
+    print_stage(report, err_console())
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@app.command()
+def tag(
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy JSON (default models/taxonomy.json).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Tag survey comments and transcripts whose text or taxonomy changed since last time."""
+    from qa.console import err_console, print_stage, rich_progress
+    from qa.nightly import default_tagger
+    from qa.pipeline import tag_calls
+
+    settings = _settings(models_dir=taxonomy.parent if taxonomy else None)
+    try:
+        tagger, version = default_tagger(settings)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    report = tag_calls(_engine(db), tagger=tagger, version=version, progress=rich_progress)
+    print_stage(report, err_console())
+    raise typer.Exit(2 if report.failed else 0)
+
+
+@app.command()
+def kpis(
+    by: Annotated[GroupBy | None, typer.Option(help="Group rows by this dimension.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First call start (ISO date/time, inclusive).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    window_hours: Annotated[
+        float | None, typer.Option(help="Repeat-contact window in hours [48].")
+    ] = None,
+    service_level_seconds: Annotated[
+        float | None, typer.Option(help="Service-level threshold [20].")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Contact-center KPIs: AHT, ASA, service level, abandonment, transfers, FCR, CSAT, NPS, CES."""
+    from sqlmodel import Session
+
+    from qa.kpi_load import load_facts
+    from qa.kpis import (
+        KpiOptions,
+        compute_kpis,
+        compute_kpis_by,
+        filter_calls,
+        format_table,
+        to_csv,
+    )
+
+    settings = _settings(window_hours=window_hours, service_level_seconds=service_level_seconds)
+    options = KpiOptions(settings.window_hours, settings.service_level_seconds)
+    with Session(_engine(db)) as session:
+        history, surveys = load_facts(session)
+    calls = filter_calls(history, _when(since, "--since"), _when(until, "--until"))
+    if by is None:
+        result: dict | list = compute_kpis(calls, surveys, options, history=history)
+        rows = [result]
+    else:
+        result = rows = compute_kpis_by(calls, surveys, by.value, options, history=history)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+    elif fmt is OutputFormat.csv:
+        typer.echo(to_csv(rows), nl=False)
+    else:
+        typer.echo(format_table(rows))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    db: DbOption = None,
+) -> None:
+    """Serve the review UI (calls list, transcript with tags, confirm / reject)."""
+    from review_ui.app import serve as serve_ui
+
+    engine = _engine(db)
+    typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
+    serve_ui(engine, host=host, port=port)
+
+
+@app.command()
+def nightly(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder with calls.csv, optional surveys.csv, recordings.")
+    ],
+    map_: MapOption = None,
+    survey_map: SurveyMapOption = None,
+    agent_channel: Annotated[
+        Channel | None, typer.Option(help="Stereo channel of the agent [left].")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Whisper model [tiny.en].")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run every stage on a folder of exports; safe to re-run (resumes, never duplicates)."""
+    from qa.console import err_console, print_ingest, print_stage, rich_progress
+    from qa.ingest import IngestError, parse_mapping
+    from qa.kpis import format_table
+    from qa.nightly import run_nightly
+
+    settings = _settings(
+        agent_channel=agent_channel.value if agent_channel else None, asr_model=model
+    )
+    console = err_console()
+    try:
+        report = run_nightly(
+            folder, engine=_engine(db), settings=settings,
+            mapping=parse_mapping(map_ or []), survey_mapping=parse_mapping(survey_map or []),
+            progress=rich_progress,
+        )  # fmt: skip
+    except (IngestError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    for ingest_report in report.ingests:
+        print_ingest(ingest_report, console)
+    for stage in report.stages:
+        print_stage(stage, console)
+    typer.echo(format_table([report.kpis]))
+    console.print(
+        f"run {report.run_id}: "
+        + ("ok" if report.exit_code == 0 else "partial: see problems above")
+    )
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo data and DB go.")] = Path(
+        ".demo"
+    ),
+    port: Annotated[int, typer.Option(help="Port for the review UI.")] = 7860,
+    serve_ui: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the UI afterwards.")
+    ] = True,
+) -> None:
+    """Build the demo database from the bundled sample call center, run it all, serve the UI."""
+    from qa.demo.project import run_demo
+
+    code = run_demo(folder, port=port, serve=serve_ui)
+    raise typer.Exit(code)
+
+
+# Commands that live in their own modules (heavy imports stay inside their bodies).
+app.command(name="why")(why_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

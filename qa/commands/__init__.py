@@ -1,0 +1,1 @@
+"""CLI command modules; registered on the ``qa`` app in ``qa.cli``."""

@@ -1,0 +1,156 @@
+"""``qa why``: which tags drive an outcome, with confidence; ``--compare`` explains a change.
+
+Registered on the ``qa`` app in ``qa.cli`` (``app.command()(why)``). Heavy imports (pandas,
+statsmodels) happen inside the function, so ``qa --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class Outcome(StrEnum):
+    csat = "csat"
+    fcr = "fcr"
+    nps = "nps"
+    ces = "ces"
+    repeat = "repeat"
+
+
+class By(StrEnum):
+    team = "team"
+    queue = "queue"
+    agent = "agent"
+
+
+class WhyFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    from qa.console import err_console
+
+    err_console().print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def _controls(text: str) -> tuple[str, ...]:
+    from qa.drivers import check_controls
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if names == ["none"]:
+        return ()
+    try:
+        return check_controls(names)
+    except ValueError as exc:
+        raise _fail(f"--controls: {exc} (or 'none')") from exc
+
+
+def why(
+    outcome: Annotated[Outcome, typer.Option(help="Outcome to explain.")] = Outcome.csat,
+    by: Annotated[By | None, typer.Option(help="One analysis per group.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First call start (ISO date/time, inclusive).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
+    ] = None,
+    controls: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated controls for the adjusted effect: queue, team, agent, "
+            "call_seconds (talk + hold), or 'none'."
+        ),
+    ] = "queue,team,call_seconds",
+    min_n: Annotated[
+        int,
+        typer.Option(min=1, help="Tags with fewer calls with (or without) them are not tested."),
+    ] = 10,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            help="Explain the change vs the previous period of equal length: LAST_WEEK, "
+            "LAST_MONTH (ending with the day of the latest call, or at --until) or "
+            "START..END (ISO dates, END exclusive)."
+        ),
+    ] = None,
+    window_hours: Annotated[
+        float | None, typer.Option(help="Repeat-contact window in hours [48].")
+    ] = None,
+    fmt: Annotated[WhyFormat, typer.Option("--format", help="Output format.")] = WhyFormat.table,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
+        ),
+    ] = None,
+) -> None:
+    """Drivers of an outcome: per tag prevalence, effect with 95% CI, q-value, adjusted effect,
+    impact (most harmful first). See qa.driver_stats for the definitions."""
+    from sqlmodel import Session
+
+    from qa.change import compare_periods, format_change
+    from qa.config import Settings
+    from qa.console import err_console
+    from qa.db import make_engine
+    from qa.driver_data import load_driver_data
+    from qa.drivers import analyse, analyse_by, drivers_json, format_analysis
+    from qa.kpis import KpiOptions
+    from qa.records import RowError, parse_timestamp
+
+    try:
+        settings = Settings.from_env(window_hours=window_hours)
+        start = parse_timestamp(since, "--since") if since else None
+        end = parse_timestamp(until, "--until") if until else None
+    except (ValueError, TypeError, RowError) as exc:
+        raise _fail(str(exc)) from exc
+    chosen = _controls(controls)
+    try:
+        engine = make_engine(db)
+    except Exception as exc:  # a bad URL or an unreachable server is fatal, and should say so
+        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+    options = KpiOptions(settings.window_hours, settings.service_level_seconds)
+
+    with Session(engine) as session:
+        if compare is not None:
+            if since or by:
+                raise _fail("--compare takes its periods from its value; drop --since / --by")
+            try:
+                change = compare_periods(
+                    session, outcome=outcome.value, compare=compare, until=end, min_n=min_n,
+                    options=options,
+                )  # fmt: skip
+            except ValueError as exc:
+                raise _fail(str(exc)) from exc
+            text = json.dumps(change.to_dict(), indent=2, default=str)
+            typer.echo(text if fmt is WhyFormat.json else format_change(change))
+            return
+        data = load_driver_data(
+            session, outcome=outcome.value, since=start, until=end,
+            window_hours=settings.window_hours,
+        )  # fmt: skip
+
+    console = err_console()
+    if by is None:
+        analysis = analyse(data, controls=chosen, min_n=min_n)
+        if fmt is WhyFormat.json:
+            for note in analysis.notes:
+                console.print(f"note: {note}")
+            typer.echo(json.dumps(drivers_json(analysis), indent=2))
+        else:
+            typer.echo(format_analysis(analysis))
+        return
+    groups = analyse_by(data, by.value, controls=chosen, min_n=min_n)
+    if fmt is WhyFormat.json:
+        typer.echo(json.dumps([g.to_dict() for g in groups], indent=2))
+        return
+    blocks = []
+    for g in groups:
+        name = f"{g.group} ({g.label})" if g.label else g.group
+        blocks.append(format_analysis(g.analysis, title=f"[{by.value} {name}] "))
+    typer.echo("\n\n".join(blocks) if blocks else "(no calls with this outcome)")

@@ -1,0 +1,201 @@
+"""The whole pipeline on one folder of exports: ingest -> transcribe -> tag -> KPIs.
+
+``run_nightly`` is what ``qa nightly DIR`` and ``qa demo`` call. Every stage is idempotent
+and commits per call, so running it again after a crash or after fixing bad input completes
+the rest without duplicating anything. Each run leaves an audit row in the ``run`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from qa.config import Settings
+from qa.ingest import IngestReport, ingest_calls, ingest_surveys
+from qa.pipeline import (
+    Progress,
+    StageReport,
+    TranscribedCall,
+    no_progress,
+    tag_calls,
+    transcribe_calls,
+)
+from qa.tables import Run
+
+EXIT_OK, EXIT_FATAL, EXIT_PARTIAL = 0, 1, 2
+CALLS_FILE, SURVEYS_FILE = "calls.csv", "surveys.csv"
+
+
+@dataclass
+class NightlyReport:
+    """Everything one run did, and the exit code it deserves."""
+
+    run_id: int | None
+    ingests: list[IngestReport] = field(default_factory=list)
+    stages: list[StageReport] = field(default_factory=list)
+    kpis: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every rejected row, failed call and warning, one line each."""
+        lines = [line for ingest in self.ingests for line in ingest.lines()]
+        lines += [f"{s.stage}: call {cid}: {why}" for s in self.stages for cid, why in s.failed]
+        return lines
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything went through, 2 when some rows or calls failed."""
+        partial = any(i.rejects for i in self.ingests) or any(s.failed for s in self.stages)
+        return EXIT_PARTIAL if partial else EXIT_OK
+
+    def counts(self) -> dict[str, Any]:
+        """The numbers stored on the ``run`` audit row."""
+        out: dict[str, Any] = {}
+        for ingest in self.ingests:
+            out[ingest.kind] = {
+                "inserted": ingest.inserted,
+                "updated": ingest.updated,
+                "unchanged": ingest.unchanged,
+                "rejected": len(ingest.rejects),
+            }
+        for stage in self.stages:
+            out[stage.stage] = {"done": stage.done, "failed": len(stage.failed)}
+        return out
+
+
+def default_transcriber(settings: Settings) -> Callable[[Path], TranscribedCall]:
+    """Recording path -> redacted transcript with the configured engine and redaction mode.
+
+    Models (Whisper, Presidio + spaCy) load on first use, once per run.
+    """
+    from transcribe.engine import make_engine
+    from transcribe.turns import transcribe_file
+
+    asr = make_engine(settings.asr_engine, model=settings.asr_model)
+    transcribe = partial(transcribe_file, engine=asr, agent_channel=settings.agent_channel)
+    if settings.redaction == "off":
+        return lambda path: TranscribedCall(transcribe(path))
+    from transcribe.redact import Redactor
+
+    redactor, keep_original = Redactor(), settings.redaction == "redacted+original"
+
+    def run(path: Path) -> TranscribedCall:
+        original = transcribe(path)
+        redacted, spans = redactor.redact_transcript(original)
+        if keep_original:
+            return TranscribedCall(redacted, original, tuple(spans))
+        return TranscribedCall(redacted)
+
+    return run
+
+
+def default_comment_redactor(settings: Settings) -> Callable[[list[str]], list[str]] | None:
+    """Survey comments are redacted at ingest, like transcripts, unless redaction is off."""
+    if settings.redaction == "off":
+        return None
+    from transcribe.redact import Redactor
+
+    redactor = Redactor()
+    return lambda texts: [r.text for r in redactor.redact_many(texts)]
+
+
+def default_tagger(settings: Settings) -> tuple[Any, str]:
+    """The rule tagger over the taxonomy in ``settings.models_dir`` and its version string."""
+    from classify.rules import RuleTagger
+    from classify.taxonomy import load_taxonomy
+
+    path = settings.models_dir / "taxonomy.json"
+    taxonomy = load_taxonomy(path if path.exists() else None)
+    return RuleTagger(taxonomy=taxonomy).fit(), f"rules:{taxonomy.version}"
+
+
+def run_nightly(
+    folder: Path,
+    *,
+    engine: Engine,
+    settings: Settings,
+    mapping: Mapping[str, str] | None = None,
+    survey_mapping: Mapping[str, str] | None = None,
+    transcriber: Callable[[Path], TranscribedCall] | None = None,
+    tagger: tuple[Any, str] | None = None,
+    progress: Progress = no_progress,
+) -> NightlyReport:
+    """Run every stage on ``folder`` (``calls.csv``, optional ``surveys.csv``, recordings).
+
+    Raises ``qa.ingest.IngestError`` when ``calls.csv`` itself cannot be read (fatal).
+    """
+    from qa.kpi_load import load_facts
+    from qa.kpis import KpiOptions, compute_kpis
+
+    folder = Path(folder)
+    with Session(engine, expire_on_commit=False) as session:
+        run = Run(command="nightly", params={"folder": str(folder), **_params(settings)})
+        session.add(run)
+        session.commit()
+    report = NightlyReport(run_id=run.id)
+    try:
+        with Session(engine) as session:
+            report.ingests.append(
+                ingest_calls(folder / CALLS_FILE, session=session, mapping=mapping)
+            )
+            if (folder / SURVEYS_FILE).exists():
+                report.ingests.append(
+                    ingest_surveys(
+                        folder / SURVEYS_FILE,
+                        session=session,
+                        mapping=survey_mapping,
+                        redact=default_comment_redactor(settings),
+                    )
+                )
+        report.stages.append(
+            transcribe_calls(
+                engine,
+                transcriber=transcriber or default_transcriber(settings),
+                progress=progress,
+            )
+        )
+        tagger_obj, version = tagger or default_tagger(settings)
+        report.stages.append(
+            tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
+        )
+        with Session(engine) as session:
+            calls, surveys = load_facts(session)
+        options = KpiOptions(
+            window_hours=settings.window_hours,
+            service_level_seconds=settings.service_level_seconds,
+        )
+        report.kpis = compute_kpis(calls, surveys, options)
+        status = "ok" if report.exit_code == EXIT_OK else "partial"
+    except BaseException:
+        _close_run(engine, run.id, "failed", report)
+        raise
+    _close_run(engine, run.id, status, report)
+    return report
+
+
+def _params(settings: Settings) -> dict[str, Any]:
+    return {
+        "asr_engine": settings.asr_engine,
+        "asr_model": settings.asr_model,
+        "agent_channel": settings.agent_channel,
+        "window_hours": settings.window_hours,
+        "redaction": settings.redaction,
+    }
+
+
+def _close_run(engine: Engine, run_id: int | None, status: str, report: NightlyReport) -> None:
+    with Session(engine) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            return
+        run.status, run.finished_at = status, datetime.now()
+        run.counts = {**report.counts(), "kpis": report.kpis, "problems": report.problems[:200]}
+        session.add(run)
+        session.commit()

@@ -1,0 +1,167 @@
+"""The database schema: every table callqa stores, in one module (SQLModel).
+
+Rows live only inside ``qa``; the leaf libraries (``transcribe``, ``classify``) exchange
+frozen dataclasses with ``qa`` and never see these classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+CALL_STATUSES = ("pending", "transcribed", "tagged", "failed")
+SPEAKERS = ("agent", "customer", "unknown")
+TAG_METHODS = ("rule", "model", "human")
+TAG_SOURCES = ("comment", "transcript")
+
+# Timestamps are naive (local wall-clock time as exported; offsets converted to UTC on import,
+# see qa.records.parse_timestamp) and stored as such on both backends. Spelled out because
+# newer SQLModel maps a bare ``datetime`` to a UTC ``timestamptz`` that rejects naive values.
+NAIVE = DateTime(timezone=False)
+
+
+class Call(SQLModel, table=True):
+    """One contact from the telephony export (``calls.csv``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(index=True, unique=True, max_length=128)
+    started_at: datetime = Field(index=True, sa_type=NAIVE)
+    agent_id: str = Field(default="", index=True, max_length=128)
+    agent_name: str = Field(default="", max_length=256)
+    team: str = Field(default="", index=True, max_length=128)
+    queue: str = Field(default="", index=True, max_length=128)
+    customer_id: str = Field(default="", index=True, max_length=128)
+    direction: str = Field(default="inbound", max_length=16)
+    wait_seconds: float = 0.0
+    talk_seconds: float = 0.0
+    hold_seconds: float = 0.0
+    acw_seconds: float = 0.0
+    abandoned: bool = False
+    transferred: bool = False
+    recording_path: str | None = Field(default=None, max_length=1024)
+    recording_sha256: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", index=True, max_length=16)
+    error: str | None = None
+    # Hash of what the tagger last saw (turn texts, survey comment, taxonomy version), so the
+    # tag stage re-runs exactly when its inputs changed (a late survey, a re-transcription).
+    tagged_hash: str | None = Field(default=None, max_length=64)
+    transcribed_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    duration_seconds: float | None = None
+
+
+class Turn(SQLModel, table=True):
+    """One speaker turn of a call's transcript, in time order."""
+
+    __table_args__ = (UniqueConstraint("call_id", "index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    index: int
+    speaker: str = Field(default="unknown", max_length=16)
+    start: float
+    end: float
+    text: str
+    confidence: float | None = None
+
+
+class TurnOriginal(SQLModel, table=True):
+    """The unredacted text of a turn, kept only in ``redacted+original`` mode.
+
+    Separate from ``Turn`` so that nothing that lists or shows turns can reach it by accident;
+    on PostgreSQL, grant it to the privileged role only.
+    """
+
+    turn_id: int = Field(foreign_key="turn.id", primary_key=True, ondelete="CASCADE")
+    text: str
+    spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class CallMetrics(SQLModel, table=True):
+    """Conversation metrics computed from the two channels' timings (one row per call)."""
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    agent_talk_seconds: float = 0.0
+    customer_talk_seconds: float = 0.0
+    silence_seconds: float = 0.0
+    longest_silence_seconds: float = 0.0
+    overtalk_seconds: float = 0.0
+    agent_wpm: float | None = None
+    customer_wpm: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Survey(SQLModel, table=True):
+    """A post-contact survey answer, joined to its call by the call's external id.
+
+    Joined on the external id rather than a foreign key so that a survey may arrive
+    before its call.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_external_id: str = Field(index=True, unique=True, max_length=128)
+    submitted_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    fcr: bool | None = None
+    comment: str = ""
+
+
+class Tag(SQLModel, table=True):
+    """A tag hit on a call, with its evidence.
+
+    Machine hits (method ``rule`` / ``model``) are replaced whenever the tagger re-runs.
+    Human decisions (method ``human``) are never touched by the tagger and win over
+    machine hits of the same tag: ``present=False`` rejects the tag, ``True`` confirms
+    or adds it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    tag: str = Field(index=True, max_length=64)
+    source: str = Field(default="transcript", max_length=16)
+    turn_index: int | None = None
+    span_start: int | None = None
+    span_end: int | None = None
+    evidence: str = ""
+    method: str = Field(default="rule", max_length=16)
+    score: float = 1.0
+    present: bool = True
+    reviewer: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class Cluster(SQLModel, table=True):
+    """A theme found by clustering comments and customer turns."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(default="", max_length=256)
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    size: int = 0
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class Review(SQLModel, table=True):
+    """A QA reviewer's pass over a call: scorecard answers and notes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    reviewer: str = Field(default="", max_length=128)
+    scorecard: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    notes: str = ""
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class Run(SQLModel, table=True):
+    """Audit record of one pipeline run (``qa nightly``, ``qa demo``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="running", max_length=16)
+    started_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    finished_at: datetime | None = Field(default=None, sa_type=NAIVE)

@@ -1,0 +1,243 @@
+"""HTML for the review screen: call header, survey, transcript with tag evidence, tag list.
+
+Pure functions over ``qa.queries`` dataclasses (no Gradio here), so they are unit-tested
+directly. Every piece of stored text goes through ``html.escape``; tag evidence spans are
+wrapped in ``<mark data-tag="...">``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+from itertools import pairwise
+
+from qa.queries import CallDetail, SurveyView, TagView, TurnView
+
+SPEAKER_LABELS = {"agent": "Agent", "customer": "Customer"}
+TAG_COLUMNS = ("tag", "method", "score", "where", "evidence", "decision")
+PALETTE = ("#fde68a", "#bfdbfe", "#fecaca", "#bbf7d0", "#e9d5ff", "#fed7aa", "#a5f3fc", "#fbcfe8")
+
+CSS = """
+.qa-header { display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: baseline; }
+.qa-header h2 { margin: 0 12px 0 0; font-size: 1.25rem; }
+.qa-kv { font-size: 0.9rem; }
+.qa-kv b { color: var(--body-text-color-subdued); font-weight: 500; margin-right: 4px; }
+.qa-badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.8rem;
+  background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); }
+.qa-scores { display: flex; gap: 10px; flex-wrap: wrap; margin-bottom: 8px; }
+.qa-score { padding: 6px 12px; border-radius: 8px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); text-align: center; min-width: 64px; }
+.qa-score .v { font-size: 1.2rem; font-weight: 600; display: block; }
+.qa-score .k { font-size: 0.75rem; color: var(--body-text-color-subdued); }
+.qa-comment { font-style: italic; padding: 6px 10px; border-left: 3px solid #94a3b8; }
+.qa-transcript { display: flex; flex-direction: column; gap: 8px; max-height: 560px;
+  overflow-y: auto; padding-right: 4px; }
+.qa-turn { padding: 8px 12px; border-radius: 10px; max-width: 85%;
+  border: 1px solid var(--border-color-primary); }
+.qa-turn.agent { align-self: flex-start; background: var(--background-fill-secondary); }
+.qa-turn.customer { align-self: flex-end; background: rgba(59, 130, 246, 0.08); }
+.qa-turn .who { font-size: 0.78rem; font-weight: 600; color: var(--body-text-color-subdued); }
+.qa-turn .ts { font-weight: 400; margin-left: 6px; font-variant-numeric: tabular-nums; }
+.qa-turn .text { margin-top: 2px; line-height: 1.45; }
+mark.qa-mark { background: var(--tag-color, #fde68a); color: #111827; padding: 0 2px;
+  border-radius: 3px; }
+mark.qa-mark.rejected { background: transparent; color: inherit; text-decoration: line-through;
+  outline: 1px dashed #9ca3af; }
+mark.qa-mark.confirmed { outline: 2px solid #16a34a; }
+.qa-chip { display: inline-block; font-size: 0.72rem; padding: 0 6px; border-radius: 999px;
+  margin-left: 6px; color: #111827; background: var(--tag-color, #e5e7eb); white-space: nowrap; }
+.qa-tags { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
+.qa-tags th, .qa-tags td { text-align: left; padding: 4px 8px; border: none;
+  border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+.qa-tags td:first-child .qa-chip { margin-left: 0; }
+.qa-tags td:nth-child(-n+3) { white-space: nowrap; }
+.qa-by { font-size: 0.75rem; font-weight: 400; color: var(--body-text-color-subdued); }
+.qa-dec.confirmed { color: #16a34a; font-weight: 600; }
+.qa-dec.rejected { color: #dc2626; font-weight: 600; }
+.qa-empty { color: var(--body-text-color-subdued); font-style: italic; }
+"""
+
+
+TAG_COLORS = {  # the default taxonomy gets distinct colours; other names hash into PALETTE
+    "re-explain": "#fde68a",
+    "transfer": "#bfdbfe",
+    "long-wait": "#fecaca",
+    "agent-praise": "#bbf7d0",
+    "broken-callback": "#e9d5ff",
+    "unresolved": "#fed7aa",
+    "rushed": "#a5f3fc",
+    "agent-rude": "#fbcfe8",
+}
+
+
+def tag_color(tag: str) -> str:
+    """A stable highlight colour for a tag name (not Python's salted ``hash``)."""
+    return TAG_COLORS.get(tag) or PALETTE[sum(map(ord, tag)) % len(PALETTE)]
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    total = max(0, int(seconds))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def _span_in(text: str, tag: TagView) -> tuple[int, int] | None:
+    """The tag's evidence span inside ``text``: the stored offsets, else a search for evidence."""
+    s, e = tag.span_start, tag.span_end
+    if s is not None and e is not None and 0 <= s < e <= len(text):
+        return s, e
+    needle = tag.evidence.strip()
+    if needle:
+        at = text.lower().find(needle.lower())
+        if at >= 0:
+            return at, at + len(needle)
+    return None
+
+
+def _mark_attrs(tags: Sequence[TagView]) -> str:
+    names = " ".join(dict.fromkeys(t.tag for t in tags))
+    decisions = {t.decision for t in tags}
+    cls = "qa-mark"
+    if decisions == {"rejected"}:
+        cls += " rejected"
+    elif "confirmed" in decisions:
+        cls += " confirmed"
+    title = "; ".join(f"{t.tag} ({t.method} {t.score:.2f})" for t in tags)
+    return (
+        f'class="{cls}" data-tag="{escape(names)}" style="--tag-color:{tag_color(tags[0].tag)}"'
+        f' title="{escape(title)}"'
+    )
+
+
+def highlight(text: str, tags: Iterable[TagView]) -> tuple[str, list[TagView]]:
+    """Escape ``text`` and wrap each tag's evidence span in ``<mark>``.
+
+    Overlapping spans are split at every boundary, so each piece is marked with all tags
+    covering it. Returns the HTML and the tags whose evidence could not be located.
+    """
+    spans: list[tuple[int, int, TagView]] = []
+    unplaced: list[TagView] = []
+    for tag in tags:
+        span = _span_in(text, tag)
+        if span is None:
+            unplaced.append(tag)
+        else:
+            spans.append((*span, tag))
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    out = []
+    for lo, hi in pairwise(cuts):
+        piece = escape(text[lo:hi])
+        covering = [t for s, e, t in spans if s <= lo and hi <= e]
+        out.append(f"<mark {_mark_attrs(covering)}>{piece}</mark>" if covering else piece)
+    return "".join(out), unplaced
+
+
+def _chips(tags: Iterable[TagView]) -> str:
+    return "".join(
+        f'<span class="qa-chip" data-tag="{escape(t.tag)}" '
+        f'style="--tag-color:{tag_color(t.tag)}">{escape(t.tag)}</span>'
+        for t in tags
+    )
+
+
+def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -> str:
+    """One block per turn (Agent / Customer, start-end), tag evidence highlighted."""
+    if not turns:
+        return '<div class="qa-empty">No transcript for this call (yet).</div>'
+    by_turn: dict[int, list[TagView]] = {}
+    for t in tags:
+        if t.source == "transcript" and t.turn_index is not None and t.method != "human":
+            by_turn.setdefault(t.turn_index, []).append(t)
+    blocks = []
+    for turn in turns:
+        body, unplaced = highlight(turn.text, by_turn.get(turn.index, []))
+        speaker = turn.speaker if turn.speaker in SPEAKER_LABELS else "unknown"
+        label = SPEAKER_LABELS.get(speaker, "Unknown")
+        blocks.append(
+            f'<div class="qa-turn {speaker}" data-speaker="{speaker}" data-index="{turn.index}">'
+            f'<div class="who">{label}<span class="ts">{fmt_time(turn.start)}&ndash;'
+            f"{fmt_time(turn.end)}</span>{_chips(unplaced)}</div>"
+            f'<div class="text">{body}</div></div>'
+        )
+    return f'<div class="qa-transcript">{"".join(blocks)}</div>'
+
+
+def render_header(detail: CallDetail) -> str:
+    agent = detail.agent_name or detail.agent_id or "unknown agent"
+    if detail.agent_name and detail.agent_id:
+        agent = f"{detail.agent_name} ({detail.agent_id})"
+    items = [
+        ("Agent", agent),
+        ("Team", detail.team or "—"),
+        ("Queue", detail.queue or "—"),
+        ("Started", detail.started_at.strftime("%Y-%m-%d %H:%M")),
+        ("Talk", fmt_time(detail.talk_seconds)),
+    ]
+    kv = "".join(f'<span class="qa-kv"><b>{k}</b>{escape(str(v))}</span>' for k, v in items)
+    flags = [detail.status] + [
+        f for f, on in (("transferred", detail.transferred), ("abandoned", detail.abandoned)) if on
+    ]
+    badges = "".join(f'<span class="qa-badge">{escape(f)}</span>' for f in flags)
+    error = f'<div class="qa-empty">{escape(detail.error)}</div>' if detail.error else ""
+    return (
+        f'<div class="qa-header" data-call-id="{detail.id}"><h2>Call #{detail.id} · '
+        f"{escape(detail.external_id)}</h2>{kv}{badges}</div>{error}"
+    )
+
+
+def _score(key: str, value: object) -> str:
+    shown = "—" if value is None else value
+    if isinstance(value, bool):  # FCR; checked by type because 1 == True
+        shown = "yes" if value else "no"
+    return (
+        f'<div class="qa-score"><span class="v">{escape(str(shown))}</span>'
+        f'<span class="k">{key}</span></div>'
+    )
+
+
+def render_survey(survey: SurveyView | None, tags: Iterable[TagView] = ()) -> str:
+    """Survey scores and the comment, with comment-sourced tag evidence highlighted."""
+    if survey is None:
+        return '<div class="qa-empty">No survey answer for this call.</div>'
+    scores = "".join(
+        _score(k, v)
+        for k, v in (
+            ("CSAT", survey.csat),
+            ("NPS", survey.nps),
+            ("CES", survey.ces),
+            ("FCR", survey.fcr),
+        )
+    )
+    comment_tags = [t for t in tags if t.source == "comment" and t.method != "human"]
+    body, unplaced = highlight(survey.comment, comment_tags)
+    comment = (
+        f'<div class="qa-comment">“{body}”{_chips(unplaced)}</div>'
+        if survey.comment
+        else '<div class="qa-empty">No comment.</div>'
+    )
+    return f'<div class="qa-scores">{scores}</div>{comment}'
+
+
+def render_tags(tags: Sequence[TagView]) -> str:
+    """Table of every tag row: method, score, source, evidence, decision."""
+    if not tags:
+        return '<div class="qa-empty">No tags on this call.</div>'
+    rows = []
+    for t in tags:
+        where = t.source if t.turn_index is None else f"{t.source} turn {t.turn_index}"
+        if t.method == "human":
+            where = "review"
+        decision = t.decision or "—"
+        by = ""
+        if t.method == "human" and t.reviewer:
+            by = f'<div class="qa-by">{escape(t.reviewer)}</div>'
+        rows.append(
+            f'<tr data-tag="{escape(t.tag)}" data-method="{escape(t.method)}">'
+            f"<td>{_chips([t])}</td><td>{escape(t.method)}</td><td>{t.score:.2f}</td>"
+            f"<td>{escape(where)}</td><td>{escape(t.evidence)}</td>"
+            f'<td class="qa-dec {escape(t.decision or "")}">{escape(decision)}{by}</td></tr>'
+        )
+    head = "".join(f"<th>{h}</th>" for h in TAG_COLUMNS)
+    body = "".join(rows)
+    return f'<table class="qa-tags"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
