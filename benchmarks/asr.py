@@ -42,7 +42,7 @@ class Row:
     batch: int | None = None
     layout: str = "stereo"  # or "mono": both channels mixed into one
     device: str = "cpu"
-    default: bool = False  # exactly `qa asr CALL`, no options
+    default: bool = False  # exactly `qa asr CALL [--model M]`: the engine's defaults
 
     @property
     def mode(self) -> str:
@@ -55,7 +55,7 @@ class Row:
     def options(self) -> dict:
         """make_engine keyword arguments, as `qa asr` builds them from its flags."""
         if self.default:
-            return {}
+            return {"model": self.model}
         opts: dict = {"model": self.model, "beam_size": self.beam, "vad_filter": self.vad}
         if self.batch:
             opts["batch_size"] = self.batch
@@ -65,7 +65,7 @@ class Row:
 
     def flags(self) -> list[str]:
         if self.default:
-            return []
+            return [] if self.model == "tiny.en" else ["--model", self.model]
         flags = ["--engine", self.engine, "--model", self.model, "--beam-size", str(self.beam)]
         flags.append("--vad" if self.vad else "--no-vad")
         if self.batch:
@@ -86,7 +86,7 @@ ROWS = (
     Row("ow-tiny-b5-vad", engine="openai-whisper"),
     Row("ow-tiny-greedy-vad", engine="openai-whisper", beam=1),
     Row("ow-tiny-b5-novad", engine="openai-whisper", vad=False),
-    Row("fw-base-b5-vad-batch8", model="base", batch=8),
+    Row("qa-asr-base", model="base", default=True),
 )
 GPU_ROWS = (Row("gpu-fw-tiny-b5-vad-batch16", batch=16, device="cuda"),)
 # ------------------------------------------------------------------------- measuring

@@ -140,15 +140,18 @@ class TorchBackend(Backend):
         return mean_pool(out.last_hidden_state.numpy(), mask)
 
 
-def _onnx_backends() -> dict[str, type[Backend]]:
-    try:
-        from classify.onnx_export import OnnxBackend, OnnxInt8Backend
-    except ImportError:  # module not there yet
-        return {}
-    return {"onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend}
+def _backends() -> dict[str, type[Backend]]:
+    # Imported here: those modules subclass ``Backend`` from this one (numpy-only imports).
+    from classify.onnx_export import OnnxBackend, OnnxInt8Backend
+    from classify.static_embed import StaticBackend
+
+    return {
+        "torch": TorchBackend, "onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend,
+        "static": StaticBackend,
+    }  # fmt: skip
 
 
-BACKENDS: dict[str, type[Backend]] = {"torch": TorchBackend, **_onnx_backends()}
+BACKENDS: dict[str, type[Backend]] = _backends()
 """Backend name -> class. ``auto`` resolves to ``AUTO_BACKEND``."""
 
 
@@ -173,6 +176,10 @@ class Embedder:
     @property
     def dim(self) -> int:
         return DIM
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Loaded sessions / models are rebuilt on first use after unpickling.
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_")}
 
     @property
     def backend_name(self) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 REASONS = ("billing", "technical", "cancellation", "supervisor", "sales", "other")
 """Transfer reasons, in the order DESIGN.md lists them."""
 
-# Destination words: naming one of these in the announcement names the reason.
+# Destination words: naming one of these in the announcement names the reason. Generic
+# ones ("the right department") are left out, so that the context decides.
 DESTINATIONS: dict[str, str] = {
     **dict.fromkeys(
         ["billing", "bill", "payment", "invoice", "invoicing", "finance", "financial",
@@ -42,9 +43,7 @@ DESTINATIONS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ["fraud", "claims", "claim", "insurance", "mortgage", "mortgages", "loan", "loans",
-         "shipping", "delivery", "returns", "warranty", "legal", "compliance", "dispatch",
-         "right department", "correct department", "appropriate department", "right team",
-         "correct team", "appropriate team", "another department", "other department"],
+         "shipping", "delivery", "returns", "warranty", "legal", "compliance", "dispatch"],
         "other",
     ),
 }  # fmt: skip

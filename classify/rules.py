@@ -1,5 +1,9 @@
 """Rule-based tagging: the taxonomy's spaCy ``Matcher`` patterns plus negation checks.
 
+One ``Matcher`` per source holds the patterns that run on it: each tag's shared
+``patterns`` where its file ``applies_to`` lists the source, plus its ``source_patterns``
+for that source (an agent's "that's not my problem" is not a customer's).
+
 ``RuleTagger`` follows the sklearn convention so a learned tagger can replace it: the
 constructor only stores its arguments, ``fit`` builds everything and returns ``self``,
 fitted state lives in attributes ending in ``_``. Both return ``TagHit`` lists.
@@ -7,7 +11,7 @@ fitted state lives in attributes ending in ``_``. Both return ``TagHit`` lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from classify.negation import negation_cue
 from classify.taxonomy import (
     SOURCES,
+    Pattern,
     TagHit,
     TagSpec,
     Taxonomy,
@@ -69,16 +74,12 @@ class RuleTagger:
         for source in SOURCES:
             matcher = Matcher(nlp.vocab, validate=True)
             for spec in taxonomy:
-                if not spec.applies(source):
-                    continue
-                for i, pattern in enumerate(spec.patterns):
-                    key = f"{spec.name}#{i}"
+                for key, label, pattern in _patterns_for(spec, source):
                     try:
                         matcher.add(key, [list(pattern)])
                     except (MatchPatternError, ValueError) as exc:
                         raise TaxonomyError(
-                            f"tag {spec.name!r} pattern #{i} is not a valid spaCy Matcher "
-                            f"pattern: {exc}"
+                            f"tag {spec.name!r} {label} is not a valid spaCy Matcher pattern: {exc}"
                         ) from None
                     rules[nlp.vocab.strings[key]] = _Rule(spec, _explicit_mask(pattern))
             matchers[source] = matcher
@@ -101,8 +102,14 @@ class RuleTagger:
         self._ready(source)
         return [self.tag_doc(doc, source) for doc in self.nlp_.pipe(texts, batch_size=batch_size)]
 
-    def tag_doc(self, doc: Doc, source: str = "comment") -> list[TagHit]:
-        """Tags found in an already-parsed ``Doc`` (made by this tagger's ``nlp_``)."""
+    def tag_doc(
+        self, doc: Doc, source: str = "comment", suppressed: list[TagHit] | None = None
+    ) -> list[TagHit]:
+        """Tags found in an already-parsed ``Doc`` (made by this tagger's ``nlp_``).
+
+        ``suppressed``: when a list is given, matches dropped as negated are appended to it
+        (so a learned tagger combined with the rules does not re-add them).
+        """
         self._ready(source)
         found: dict[tuple[str, int], TagHit] = {}
         for match_id, start, end, alignment in self.matchers_[source](doc, with_alignments=True):
@@ -112,6 +119,8 @@ class RuleTagger:
             if key in found:  # one hit per tag per sentence
                 continue
             if rule.spec.negation == "suppress" and _negated(doc, start, alignment, rule):
+                if suppressed is not None:
+                    suppressed.append(_hit(rule.spec.name, doc, first, last))
                 continue
             found[key] = _hit(rule.spec.name, doc, first, last)
         return sorted(found.values(), key=lambda h: (h.start, self.order_[h.tag]))
@@ -120,6 +129,16 @@ class RuleTagger:
         check_source(source)
         if not hasattr(self, "matchers_"):
             self.fit()
+
+
+def _patterns_for(spec: TagSpec, source: str) -> Iterator[tuple[str, str, Pattern]]:
+    """(matcher key, name for errors, pattern) of each pattern ``spec`` runs on ``source``:
+    the shared ones if they are written for it, then its ``source_patterns``."""
+    if source in (spec.shared_sources or ()):
+        for i, pattern in enumerate(spec.patterns):
+            yield f"{spec.name}#{i}", f"pattern #{i}", pattern
+    for i, pattern in enumerate(spec.source_patterns.get(source, ())):
+        yield f"{spec.name}@{source}#{i}", f"source_patterns[{source!r}] pattern #{i}", pattern
 
 
 def _negated(doc: Doc, start: int, alignment: list[int], rule: _Rule) -> bool:

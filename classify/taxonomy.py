@@ -4,16 +4,25 @@ The shipped taxonomy is data, not code: ``models/taxonomy.json`` at the reposito
 Adding a tag means adding an entry there (description, which texts it scans, spaCy
 ``Matcher`` token patterns, example sentences); nothing in Python changes.
 
+A tag's ``patterns`` run on every source in its ``applies_to``; optional ``source_patterns``
+(``{"agent": [...]}``) run on that source only, since each party words a complaint its own
+way (customer: "the agent was rude"; agent: "that's not my problem"). A source named there is
+scanned without being listed in ``applies_to`` (listing it would run the shared patterns on
+it too). ``source_examples`` / ``source_negative_examples`` are that source's sentences.
+
 This module is standard-library only so that importing it stays cheap.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+Pattern = tuple[dict[str, Any], ...]
+"""One spaCy ``Matcher`` token pattern."""
 
 SOURCES = ("comment", "customer", "agent")
 """Which texts a tag scans: survey comments, customer turns, agent turns."""
@@ -33,6 +42,9 @@ _TAG_KEYS = {
     "examples": True,
     "negative_examples": False,
     "negation": False,
+    "source_patterns": False,
+    "source_examples": False,
+    "source_negative_examples": False,
 }
 MIN_EXAMPLES = 3
 
@@ -60,18 +72,52 @@ class TagHit:
 
 @dataclass(frozen=True)
 class TagSpec:
-    """One tag of the taxonomy."""
+    """One tag of the taxonomy.
+
+    ``applies_to``: every source the tag scans. ``shared_sources``: those the shared
+    ``patterns`` (and ``examples`` / ``negative_examples``) are written for, i.e. the file's
+    ``applies_to``; None means all of ``applies_to``. ``source_patterns`` /
+    ``source_examples`` / ``source_negative_examples`` map one source to what applies to
+    that source only; their sources are added to ``applies_to``. The mappings are read-only
+    by convention (plain dicts, so a spec still pickles).
+    """
 
     name: str
     description: str
     applies_to: tuple[str, ...]
-    patterns: tuple[tuple[dict[str, Any], ...], ...] = field(hash=False)
+    patterns: tuple[Pattern, ...] = field(hash=False)
     examples: tuple[str, ...]
     negative_examples: tuple[str, ...] = ()
     negation: str = "suppress"
+    source_patterns: dict[str, tuple[Pattern, ...]] = field(default_factory=dict, hash=False)
+    source_examples: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    source_negative_examples: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    shared_sources: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        shared = self.applies_to if self.shared_sources is None else self.shared_sources
+        scanned = dict.fromkeys((*self.applies_to, *shared, *self.source_patterns))
+        object.__setattr__(self, "shared_sources", tuple(shared))
+        object.__setattr__(self, "applies_to", tuple(scanned))
 
     def applies(self, source: str) -> bool:
         return source in self.applies_to
+
+    def patterns_for(self, source: str) -> tuple[Pattern, ...]:
+        """The patterns run on ``source``: shared ones (if written for it) + its own."""
+        return self._for(source, self.patterns, self.source_patterns)
+
+    def examples_for(self, source: str) -> tuple[str, ...]:
+        """Sentences of ``source`` that must get the tag."""
+        return self._for(source, self.examples, self.source_examples)
+
+    def negative_examples_for(self, source: str) -> tuple[str, ...]:
+        """Sentences of ``source`` that must not get the tag."""
+        return self._for(source, self.negative_examples, self.source_negative_examples)
+
+    def _for(self, source: str, shared: tuple, own: dict[str, tuple]) -> tuple:
+        check_source(source)
+        return (shared if source in (self.shared_sources or ()) else ()) + own.get(source, ())
 
 
 @dataclass(frozen=True)
@@ -194,25 +240,65 @@ def _parse_tag(name: Any, body: Any, where: str | Path) -> TagSpec:
         raise TaxonomyError(
             f"{at}: 'negation' must be one of {list(NEGATION_MODES)}, got {negation!r}"
         )
+    source_patterns = _by_source(
+        body, "source_patterns", at, lambda v, label: _parse_patterns(v, at, label)
+    )
+
+    def sentences(value: Any, label: str) -> tuple[str, ...]:
+        return _parse_sentences(value, at, label, 1)
+
+    examples = _by_source(body, "source_examples", at, sentences)
+    negatives = _by_source(body, "source_negative_examples", at, sentences)
+    for source in examples:
+        if source not in (*applies_to, *source_patterns):
+            raise TaxonomyError(
+                f"{at}: 'source_examples' names source {source!r}, which this tag does not "
+                "scan; add it to 'applies_to' (shared patterns) or 'source_patterns'"
+            )
     return TagSpec(
         name=name,
         description=description,
-        applies_to=tuple(dict.fromkeys(applies_to)),
+        applies_to=tuple(dict.fromkeys(applies_to)),  # TagSpec adds source_patterns' sources
         patterns=_parse_patterns(body["patterns"], at),
-        examples=_parse_sentences(body["examples"], at, "examples", MIN_EXAMPLES),
+        examples=_parse_sentences(body["examples"], at, "'examples'", MIN_EXAMPLES),
         negative_examples=_parse_sentences(
-            body.get("negative_examples", []), at, "negative_examples", 0
+            body.get("negative_examples", []), at, "'negative_examples'", 0
         ),
         negation=negation,
+        source_patterns=source_patterns,
+        source_examples=examples,
+        source_negative_examples=negatives,
     )
 
 
-def _parse_patterns(patterns: Any, at: str) -> tuple[tuple[dict[str, Any], ...], ...]:
+def _by_source(
+    body: dict[str, Any], key: str, at: str, parse: Callable[[Any, str], Any]
+) -> dict[str, Any]:
+    """An optional ``{source: list}`` field; each list is checked by ``parse(list, label)``."""
+    if key not in body:
+        return {}
+    value = body[key]
+    valid = ", ".join(SOURCES)
+    if not isinstance(value, dict) or not value:
+        raise TaxonomyError(
+            f"{at}: {key!r} must be a non-empty object mapping a source ({valid}) to a list, "
+            f"got {value!r}"
+        )
+    unknown = [source for source in value if source not in SOURCES]
+    if unknown:
+        raise TaxonomyError(f"{at}: {key!r}: unknown source(s) {unknown}; valid sources: {valid}")
+    return {source: parse(item, f"{key}[{source!r}]") for source, item in value.items()}
+
+
+def _parse_patterns(patterns: Any, at: str, label: str = "'patterns'") -> tuple[Pattern, ...]:
+    """``label`` names the list in errors; its items are "pattern #i" (prefixed for
+    ``source_patterns[...]``)."""
     hint = 'e.g. [[{"LEMMA": "repeat"}, {"LOWER": "myself"}]]'
     if not isinstance(patterns, list) or not patterns:
         raise TaxonomyError(
-            f"{at}: 'patterns' must be a non-empty list of spaCy Matcher token patterns, {hint}"
+            f"{at}: {label} must be a non-empty list of spaCy Matcher token patterns, {hint}"
         )
+    each = "pattern" if label == "'patterns'" else f"{label} pattern"
     out = []
     for i, pattern in enumerate(patterns):
         if (
@@ -221,21 +307,21 @@ def _parse_patterns(patterns: Any, at: str) -> tuple[tuple[dict[str, Any], ...],
             or not all(isinstance(token, dict) for token in pattern)
         ):
             raise TaxonomyError(
-                f"{at}: pattern #{i} must be a non-empty list of token objects, {hint}; "
+                f"{at}: {each} #{i} must be a non-empty list of token objects, {hint}; "
                 f"got {pattern!r}"
             )
         out.append(tuple(pattern))
     return tuple(out)
 
 
-def _parse_sentences(value: Any, at: str, key: str, minimum: int) -> tuple[str, ...]:
+def _parse_sentences(value: Any, at: str, label: str, minimum: int) -> tuple[str, ...]:
     if (
         not isinstance(value, list)
         or len(value) < minimum
         or not all(isinstance(s, str) and s.strip() for s in value)
     ):
         raise TaxonomyError(
-            f"{at}: {key!r} must be a list of at least {minimum} non-empty sentences"
+            f"{at}: {label} must be a list of at least {minimum} non-empty sentences"
         )
     return tuple(value)
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from qa.kpis import CallFact
-from qa.repeats import DEFAULT_WINDOW_HOURS, validate_window
+from qa.repeats import DEFAULT_WINDOW_HOURS, OUTBOUND, validate_window
 
 CALLBACK_TAG = "callback-promised"
-OUTBOUND = "outbound"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ from typing import Annotated
 
 import typer
 
+from qa.commands import models as models_commands
+from qa.commands import text as text_commands
+from qa.commands.asr import asr as asr_command
+from qa.commands.report import report as report_command
 from qa.commands.why import why as why_command
 from qa.config import Settings
 
@@ -294,6 +298,10 @@ def nightly(
     for stage in report.stages:
         print_stage(stage, console)
     typer.echo(format_table([report.kpis]))
+    for warning in report.warnings:
+        console.print(f"[yellow]warning: {warning}[/yellow]")
+    if report.report_path:
+        console.print(f"report: {report.report_path}")
     console.print(
         f"run {report.run_id}: "
         + ("ok" if report.exit_code == 0 else "partial: see problems above")
@@ -320,6 +328,10 @@ def demo(
 
 # Commands that live in their own modules (heavy imports stay inside their bodies).
 app.command(name="why")(why_command)
+app.command(name="asr")(asr_command)
+app.command(name="report")(report_command)
+app.add_typer(models_commands.app, name="models")
+app.add_typer(text_commands.app, name="text")
 
 
 def main() -> None:

@@ -41,11 +41,13 @@ class NightlyReport:
     ingests: list[IngestReport] = field(default_factory=list)
     stages: list[StageReport] = field(default_factory=list)
     kpis: dict[str, Any] = field(default_factory=dict)
+    report_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         """Every rejected row, failed call and warning, one line each."""
-        lines = [line for ingest in self.ingests for line in ingest.lines()]
+        lines = [line for ingest in self.ingests for line in ingest.lines()] + self.warnings
         lines += [f"{s.stage}: call {cid}: {why}" for s in self.stages for cid, why in s.failed]
         return lines
 
@@ -172,12 +174,28 @@ def run_nightly(
             service_level_seconds=settings.service_level_seconds,
         )
         report.kpis = compute_kpis(calls, surveys, options)
+        report.report_path = _write_report(engine, folder, run.id, settings, report)
         status = "ok" if report.exit_code == EXIT_OK else "partial"
     except BaseException:
         _close_run(engine, run.id, "failed", report)
         raise
     _close_run(engine, run.id, status, report)
     return report
+
+
+def _write_report(
+    engine: Engine, folder: Path, run_id: int | None, settings: Settings, report: NightlyReport
+) -> Path | None:
+    """The run's self-contained HTML report, beside the exports; a failure here is a warning."""
+    from qa.report import write_report
+
+    path = folder / f"report-{run_id}.html"
+    try:
+        write_report(engine, path, window_hours=settings.window_hours)
+    except (ValueError, OSError) as exc:
+        report.warnings.append(f"report not written: {exc}")
+        return None
+    return path
 
 
 def _params(settings: Settings) -> dict[str, Any]:

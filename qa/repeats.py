@@ -1,6 +1,7 @@
 """Repeat contacts: link each repeat contact to the first contact of its chain.
 
-Definitions (those of ``qa.kpis``, plus the merging of transfer legs written as rows):
+Definitions (those of ``qa.kpis``, except that transfer legs written as rows are merged and
+outbound calls are not repeats):
 
 * A *contact* is one call row, plus any *transfer legs* an export writes as separate rows:
   a row of the same customer that starts at the same instant as the previous leg, or
@@ -14,6 +15,9 @@ Definitions (those of ``qa.kpis``, plus the merging of transfer legs written as 
   *observable* when its window has fully elapsed (``start + W <= `` the latest call start
   in the data); contacts that are not yet observable are excluded from the rates instead
   of counting as resolved.
+* Outbound calls (the center calling the customer: a kept callback, a reminder) are not
+  linked at all by default, so keeping a callback promise never counts as a repeat;
+  ``outbound_repeats=True`` links every direction as ``qa.kpis.contact_flags`` does.
 
 The window is 24-72 h (default 48 h): shorter windows inflate FCR, longer ones blame a
 contact for unrelated later calls.
@@ -24,20 +28,19 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from qa.kpis import CallFact
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from qa.callbacks import CallbackPromise
 
 DEFAULT_WINDOW_HOURS = 48.0
 MIN_WINDOW_HOURS, MAX_WINDOW_HOURS = 24.0, 72.0
 TRANSFER_GAP_SECONDS = 60.0
+OUTBOUND = "outbound"
 
 
 def validate_window(hours: float) -> float:
@@ -76,9 +79,10 @@ class ContactLink:
 
     @property
     def outcome(self) -> str:
-        """``unlinkable``, ``abandoned``, ``not-observable``, ``repeated`` or ``not-repeated``."""
+        """``outbound``, ``unlinkable``, ``abandoned``, ``not-observable``, ``repeated`` or
+        ``not-repeated``."""
         if self.first_call_id is None:
-            return "unlinkable"
+            return "outbound" if self.direction == OUTBOUND else "unlinkable"
         if not self.handled:
             return "abandoned"
         if not self.observable:
@@ -123,6 +127,9 @@ class RepeatReport:
     repeats: tuple[ContactLink, ...]
     predictors: tuple[TagRepeatRow, ...]
     promises: tuple[CallbackPromise, ...]
+    flags: Mapping[str, bool | None] = field(default_factory=dict)
+    """Contact id -> repeated (None: not yet observable), handled linkable contacts of the
+    period: ``qa.drivers.why(repeat_flags=...)`` takes it for the ``repeat`` outcome."""
 
     @property
     def broken_promises(self) -> tuple[CallbackPromise, ...]:
@@ -152,8 +159,16 @@ def link_contacts(
     calls: Iterable[CallFact],
     window_hours: float = DEFAULT_WINDOW_HOURS,
     directions: Mapping[str, str] | None = None,
+    *,
+    outbound_repeats: bool = False,
 ) -> list[ContactLink]:
-    """Every contact in ``calls`` (the whole history), linked to its first contact, by start."""
+    """Every contact in ``calls`` (the whole history), linked to its first contact, by start.
+
+    Outbound calls (``directions``) are the center calling the customer, not the customer
+    coming back, so by default they are left out of the linking (outcome ``outbound``): a
+    kept callback promise must not count as a repeat. ``outbound_repeats=True`` links every
+    direction, as ``qa.kpis.contact_flags`` does.
+    """
     window = timedelta(hours=validate_window(window_hours))
     calls = sorted(calls, key=lambda c: (c.started_at, c.external_id))
     if not calls:
@@ -163,7 +178,8 @@ def link_contacts(
     by_customer: dict[str, list[CallFact]] = defaultdict(list)
     links: list[ContactLink] = []
     for call in calls:
-        if call.customer_id.strip():
+        outbound = directions.get(call.external_id) == OUTBOUND and not outbound_repeats
+        if call.customer_id.strip() and not outbound:
             by_customer[call.customer_id].append(call)
         else:  # nothing to link it with: its own contact, outside every rate
             links.append(_link([call], directions, None, False))
@@ -234,6 +250,15 @@ def summarise(
     )
 
 
+def repeat_flags(links: Iterable[ContactLink]) -> dict[str, bool | None]:
+    """Contact id -> repeated, or None when not yet observable (handled, linkable only)."""
+    return {
+        lk.call_id: (lk.repeated if lk.observable else None)
+        for lk in links
+        if lk.handled and lk.first_call_id is not None
+    }
+
+
 def contact_tags(link: ContactLink, tags: Mapping[str, set[str]]) -> set[str]:
     """The union of the tags of every leg of a contact."""
     return set().union(*(tags.get(leg, set()) for leg in link.legs))
@@ -282,56 +307,21 @@ def analyse_repeats(
     since: datetime | None = None,
     until: datetime | None = None,
     min_n: int = 1,
+    outbound_repeats: bool = False,
 ) -> RepeatReport:
     """Link over the whole history ``calls``; summarise the contacts starting in the period."""
     from qa.callbacks import callback_promises
 
     window_hours = validate_window(window_hours)
     directions = directions or {}
-    links = link_contacts(calls, window_hours, directions)
+    links = link_contacts(calls, window_hours, directions, outbound_repeats=outbound_repeats)
     data_end = max((c.started_at for c in calls), default=None)
     period = [lk for lk in links if _in_period(lk.started_at, since, until)]
     promises = callback_promises(calls, tags, directions, window_hours)
     return RepeatReport(
         summary=summarise(period, window_hours, data_end),
+        flags=repeat_flags(period),
         repeats=tuple(lk for lk in period if lk.is_repeat),
         predictors=tuple(repeat_predictors(period, tags, min_n)),
         promises=tuple(p for p in promises if _in_period(p.promised_at, since, until)),
-    )
-
-
-# --- database loaders ------------------------------------------------------------------------
-
-
-def load_directions(session: Session) -> dict[str, str]:
-    """Call external id -> direction (``inbound`` / ``outbound``) for every call."""
-    from sqlmodel import select
-
-    from qa.tables import Call
-
-    rows = session.exec(select(Call.external_id, Call.direction))
-    return {external_id: (direction or "inbound").lower() for external_id, direction in rows}
-
-
-def load_repeat_report(
-    session: Session,
-    *,
-    window_hours: float = DEFAULT_WINDOW_HOURS,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    min_n: int = 1,
-) -> RepeatReport:
-    """``analyse_repeats`` over every call in the database (effective tags, directions)."""
-    from qa.driver_data import load_call_tags
-    from qa.kpi_load import load_facts
-
-    calls, _surveys = load_facts(session)
-    return analyse_repeats(
-        calls,
-        load_call_tags(session),
-        load_directions(session),
-        window_hours=window_hours,
-        since=since,
-        until=until,
-        min_n=min_n,
     )

@@ -13,15 +13,16 @@ same length just before it (KPI deltas, NPS-drop and AHT-paradox triggers). With
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.bias import BiasReport, survey_bias
 from qa.kpis import KpiOptions, compute_kpis, compute_kpis_by, filter_calls
 from qa.repeats import DEFAULT_WINDOW_HOURS, RepeatReport, analyse_repeats, validate_window
-from qa.triggers import Trigger, TriggerThresholds, evaluate_triggers
+from qa.triggers import SCOPES, Trigger, TriggerThresholds, evaluate_triggers
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -77,19 +78,6 @@ class Insights:
         return not self.kpis.get("calls_offered")
 
 
-def parse_when(value: str | datetime | None, what: str) -> datetime | None:
-    """An ISO date / date-time (``2026-11-09``, ``2026-11-09T08:00``) or None."""
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(
-            f"{what} {value!r} is not an ISO date or date-time "
-            "(e.g. 2026-11-09 or 2026-11-09T08:00)"
-        ) from None
-
-
 def _periods(
     since: datetime | None,
     until: datetime | None,
@@ -123,6 +111,16 @@ def load_themes(session: Session, limit: int = MAX_THEMES) -> tuple[Theme, ...]:
     return tuple(Theme(r.label or "(unlabelled)", tuple(r.keywords or ()), r.size) for r in rows)
 
 
+def load_directions(session: Session) -> dict[str, str]:
+    """Call external id -> direction (``inbound`` / ``outbound``) for every call."""
+    from sqlmodel import select
+
+    from qa.tables import Call
+
+    rows = session.exec(select(Call.external_id, Call.direction))
+    return {external_id: (direction or "inbound").lower() for external_id, direction in rows}
+
+
 def call_db_ids(session: Session) -> dict[str, int]:
     """Call external id -> database id (the review UI opens calls by either)."""
     from sqlmodel import select
@@ -150,23 +148,54 @@ def resolve_call_ref(session: Session, ref: str | int | None) -> int | None:
 def _drivers(
     session: Session,
     outcomes: Sequence[str],
-    since,
-    until,
-    window_hours: float,  # type: ignore[no-untyped-def]
+    period: tuple[datetime | None, datetime | None],
+    window_hours: float,
+    repeat_flags: Mapping[str, bool | None],
 ) -> tuple[DriverSection, ...]:
     from qa.drivers import why
 
     sections = []
     for outcome in outcomes:
+        # The repeat outcome uses qa.repeats' linking (transfer legs merged, outbound
+        # callbacks not counted as repeats), the same numbers as the repeat section.
+        flags = repeat_flags if outcome == "repeat" else None
         try:
             analysis = why(
-                session, outcome=outcome, since=since, until=until, window_hours=window_hours
+                session,
+                outcome=outcome,
+                since=period[0],
+                until=period[1],
+                window_hours=window_hours,
+                repeat_flags=flags,
             )
         except Exception as exc:  # a failed fit must not cost the whole nightly report
             sections.append(DriverSection(outcome, None, f"{type(exc).__name__}: {exc}"))
         else:
             sections.append(DriverSection(outcome, analysis))
     return tuple(sections)
+
+
+_LEVEL_METRICS = frozenset({"csat_mean", "fcr_rate", "fcr_survey_rate", "abandonment_rate"})
+
+
+def _triggers(calls, current, before, surveys, history, tags, thresholds, options) -> list[Trigger]:  # type: ignore[no-untyped-def]
+    """Level triggers on the whole period; change triggers on the comparison windows."""
+    common = {"history": history, "tags": tags, "thresholds": thresholds, "options": options}
+    fired = evaluate_triggers(calls, surveys, **common)
+    if before:
+        changes = evaluate_triggers(current, surveys, previous=before, **common)
+        fired += [t for t in changes if t.metric not in _LEVEL_METRICS]
+    order = {scope: i for i, scope in enumerate(SCOPES)}
+    return sorted(fired, key=lambda t: (order[t.scope], t.group))
+
+
+def _with_repeats(kpis: dict[str, Any], repeats: RepeatReport) -> dict[str, Any]:
+    """KPIs with the repeat-based rates of ``qa.repeats`` (one definition per report)."""
+    return {
+        **kpis,
+        "repeat_contact_rate": repeats.summary.repeat_rate,
+        "fcr_rate": repeats.summary.fcr_rate,
+    }
 
 
 def build_insights(
@@ -184,7 +213,6 @@ def build_insights(
 
     from qa.driver_data import load_call_tags
     from qa.kpi_load import load_facts
-    from qa.repeats import load_directions
 
     window_hours = validate_window(window_hours)
     if since is not None and until is not None and until <= since:
@@ -196,51 +224,47 @@ def build_insights(
         history, surveys = load_facts(session)
         tags = load_call_tags(session)
         directions = load_directions(session)
-        themes = load_themes(session)
-        ids = call_db_ids(session)
-        drivers = _drivers(session, outcomes, since, until, window_hours)
+
+        def repeats_in(start: datetime | None, end: datetime | None) -> RepeatReport:
+            return analyse_repeats(
+                history,
+                tags,
+                directions,
+                window_hours=window_hours,
+                since=start,
+                until=end,
+                min_n=3,
+            )
+
+        repeats = repeats_in(since, until)
+        drivers = _drivers(session, outcomes, (since, until), window_hours, repeats.flags)
+        themes, ids = load_themes(session), call_db_ids(session)
     calls = filter_calls(history, since, until)
     data_end = history[-1].started_at if history else None
     (c_since, c_until), previous, comparison = _periods(since, until, data_end, compare_days)
     current = filter_calls(history, c_since, c_until)
     before = filter_calls(history, *previous) if previous else []
-    triggers = evaluate_triggers(
-        calls, surveys, history=history, tags=tags, thresholds=thresholds, options=options
-    )
-    if before:  # change triggers only (the level ones were evaluated on the whole period)
-        level = {"csat_mean", "fcr_rate", "fcr_survey_rate", "abandonment_rate"}
-        triggers += [
-            t
-            for t in evaluate_triggers(
-                current,
-                surveys,
-                previous=before,
-                history=history,
-                tags=tags,
-                thresholds=thresholds,
-                options=options,
-            )
-            if t.metric not in level
-        ]
     previous_kpis = None
-    if since is not None and before:
-        previous_kpis = compute_kpis(before, surveys, options, history=history)
+    if since is not None and before and previous:
+        previous_kpis = _with_repeats(
+            compute_kpis(before, surveys, options, history=history), repeats_in(*previous)
+        )
     return Insights(
         since=since,
         until=until,
         data_start=history[0].started_at if history else None,
         data_end=data_end,
-        kpis=compute_kpis(calls, surveys, options, history=history),
+        kpis=_with_repeats(compute_kpis(calls, surveys, options, history=history), repeats),
         previous_kpis=previous_kpis,
         comparison=comparison if before else "",
         daily=tuple(compute_kpis_by(calls, surveys, "day", options, history=history)),
         drivers=drivers,
         themes=themes,
-        triggers=tuple(triggers),
-        bias=survey_bias(calls, surveys, tags),
-        repeats=analyse_repeats(
-            history, tags, directions, window_hours=window_hours, since=since, until=until, min_n=3
+        triggers=tuple(
+            _triggers(calls, current, before, surveys, history, tags, thresholds, options)
         ),
+        bias=survey_bias(calls, surveys, tags),
+        repeats=repeats,
         call_ids=ids,
     )
 
@@ -262,3 +286,17 @@ def build_report(
         engine, since=since, until=until, window_hours=window_hours, thresholds=thresholds
     )
     return render_report(insights, ui_url=ui_url, title=title)
+
+
+def write_report(engine: Engine, path: str | Path, **options: Any) -> Insights:
+    """Build the report and write it to ``path`` (parent folders created); returns what it
+    showed. ``options``: those of ``build_insights`` plus ``ui_url`` and ``title``."""
+    from qa.report_html import render_report
+
+    render = {k: options.pop(k) for k in ("ui_url", "title") if k in options}
+    render.setdefault("ui_url", DEFAULT_UI_URL)
+    insights = build_insights(engine, **options)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_report(insights, **render), encoding="utf-8")
+    return insights

@@ -23,13 +23,25 @@ INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"
 BLUE, RED, GREEN, AMBER = "#2563eb", "#dc2626", "#16a34a", "#d97706"
 
 
-def _figure(width: float, height: float, rows: int = 1, cols: int = 1):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float, rows: int = 1, cols: int = 1, **margins: float):  # type: ignore[no-untyped-def]
     # The object-oriented API with the Agg canvas: no pyplot state, safe in a server thread.
+    # Fixed margins rather than constrained layout, which costs a second full draw.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(
+        **{
+            "left": 0.06,
+            "right": 0.98,
+            "top": 0.93,
+            "bottom": 0.1,
+            "hspace": 0.45,
+            "wspace": 0.15,
+            **margins,
+        }
+    )
     axes = fig.subplots(rows, cols, squeeze=False)
     return fig, [ax for row in axes for ax in row]
 
@@ -127,7 +139,16 @@ def impact_chart(analysis: DriverAnalysis, top: int = 10) -> str | None:
     if not drivers:
         return None
     scale = 100.0 if analysis.binary else 1.0  # rates in percentage points
-    fig, (ax,) = _figure(6.2, 0.42 * len(drivers) + 1.0)
+    height = 0.42 * len(drivers) + 1.1
+    longest = max(len(d.tag) for d in drivers)
+    fig, (ax,) = _figure(
+        6.2,
+        height,
+        left=min(0.5, 0.05 + 0.0125 * longest),
+        right=0.96,
+        top=1 - 0.35 / height,
+        bottom=0.62 / height,
+    )
     _style(ax, "Impact on the average: prevalence x adjusted effect")
     ax.grid(axis="x", color=GRID, linewidth=0.8)
     ax.grid(axis="y", visible=False)

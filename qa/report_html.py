@@ -13,7 +13,6 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from qa.report_sections import (
-    CSS,
     bias_html,
     call_link,
     drivers_html,
@@ -34,8 +33,79 @@ __all__ = [
     "render_report",
     "repeats_html",
     "themes_html",
+    "trends_html",
     "triggers_html",
 ]
+
+
+CSS = """
+.qa-report { margin: 0; background: #f3f4f6; color: #1f2937;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+.qa-report .page { max-width: 1180px; margin: 0 auto; padding: 24px 28px 40px; }
+.qa-report header.top { display: flex; justify-content: space-between; align-items: center;
+  background: #111827; color: #f9fafb; border-radius: 12px; padding: 18px 24px; }
+.qa-report header.top h1 { margin: 0; font-size: 22px; }
+.qa-report header.top .sub { color: #cbd5e1; margin-top: 2px; }
+.qa-report .button { background: #2563eb; color: #fff; padding: 8px 14px; border-radius: 8px;
+  text-decoration: none; font-weight: 600; white-space: nowrap; }
+.qa-report nav.toc { display: flex; gap: 16px; padding: 10px 4px 0; flex-wrap: wrap; }
+.qa-report nav.toc a { color: #2563eb; text-decoration: none; font-weight: 500; }
+.qa-report section { background: #fff; border: 1px solid #e5e7eb; border-radius: 12px;
+  padding: 16px 20px; margin-top: 16px; }
+.qa-report footer { color: #6b7280; font-size: 12px; margin-top: 18px; }
+.qa-ins h2, .qa-report h2 { margin: 0 0 8px; font-size: 17px; }
+.qa-ins h3, .qa-report h3 { margin: 14px 0 6px; font-size: 14.5px; }
+.qa-ins .intro, .qa-report .intro { color: #4b5563; margin: 0 0 10px; }
+.qa-ins .muted, .qa-report .muted { color: #6b7280; font-size: 12.5px; }
+.qa-ins .empty, .qa-report .empty { color: #6b7280; font-style: italic; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
+  gap: 10px; }
+.tile { border: 1px solid #e5e7eb; border-radius: 10px; padding: 10px 12px;
+  background: #f9fafb; }
+.tile .v { font-size: 22px; font-weight: 700; color: #111827;
+  font-variant-numeric: tabular-nums; }
+.tile .k { font-size: 12px; color: #6b7280; }
+.delta { font-size: 12px; font-weight: 600; }
+.delta.good { color: #16a34a; } .delta.bad { color: #dc2626; } .delta.flat { color: #6b7280; }
+.chart { width: 100%; height: auto; display: block; }
+.chart.impact { width: auto; max-width: 100%; margin-top: 10px; }
+table.qa td:first-child { white-space: nowrap; }
+table.qa.wide { width: 100%; }
+.cards { display: grid; gap: 10px; }
+.card { border: 1px solid #e5e7eb; border-left: 4px solid #d97706; border-radius: 8px;
+  padding: 10px 14px; background: #fffbeb; }
+.card.m-csat_mean, .card.m-nps { border-left-color: #dc2626; background: #fef2f2; }
+.card.m-aht_seconds { border-left-color: #7c3aed; background: #f5f3ff; }
+.card .what { font-weight: 600; }
+.card .scope { font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em;
+  color: #6b7280; margin-right: 6px; }
+.card .todo { margin: 2px 0 6px; color: #374151; }
+a.call { display: inline-block; font: 12px ui-monospace, SFMono-Regular, Menlo, monospace;
+  background: #eef2ff; color: #1d4ed8; border: 1px solid #c7d2fe; border-radius: 6px;
+  padding: 0 6px; margin: 2px 3px 2px 0; text-decoration: none; }
+.bars { display: flex; align-items: flex-end; gap: 3px; height: 56px; margin-top: 6px; }
+.bars div { width: 26px; background: #f87171; border-radius: 3px 3px 0 0; min-height: 1px;
+  position: relative; }
+.bars span { position: absolute; bottom: -16px; left: 0; font-size: 10px; color: #6b7280; }
+.bars-wrap { padding-bottom: 16px; }
+table.qa { border-collapse: collapse; min-width: 60%; font-size: 13px; margin-top: 4px; }
+table.qa th { text-align: left; color: #4b5563; font-weight: 600; background: #f9fafb;
+  border-bottom: 1px solid #e5e7eb; padding: 6px 8px; white-space: nowrap; }
+table.qa, table.qa th, table.qa td { border: 0; }
+table.qa td { border-bottom: 1px solid #f3f4f6; padding: 5px 8px;
+  font-variant-numeric: tabular-nums; }
+table.qa td.num, table.qa th.num { text-align: right; white-space: nowrap; }
+table.qa tr.sig td { font-weight: 600; }
+table.qa tr.insufficient td { color: #9ca3af; }
+.split { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px;
+  align-items: start; }
+.pill { display: inline-block; border-radius: 999px; padding: 0 8px; font-size: 12px;
+  background: #e5e7eb; margin-right: 4px; }
+.warn { border-left: 4px solid #dc2626; background: #fef2f2; padding: 8px 12px;
+  border-radius: 6px; margin: 4px 0; }
+.ok { border-left: 4px solid #16a34a; background: #f0fdf4; padding: 8px 12px;
+  border-radius: 6px; }
+"""
 
 # key, label, how to format it, which direction is good (+1 up, -1 down, 0 neither)
 TILES: tuple[tuple[str, str, str, int], ...] = (
@@ -121,7 +191,7 @@ def _section(anchor: str, title: str, body: str, intro: str = "") -> str:
     return f'<section id="{anchor}"><h2>{escape(title)}</h2>{intro_html}{body}</section>'
 
 
-def _trends(insights: Insights) -> str:
+def trends_html(insights: Insights) -> str:
     from qa.report_charts import trend_chart
 
     uri = trend_chart(insights.daily)
@@ -136,25 +206,44 @@ def render_report(insights: Insights, *, ui_url: str, title: str = "callqa repor
     n_actions = len(insights.triggers)
     sections = [
         _section("kpis", "Key numbers", kpi_tiles_html(insights)),
-        _section("actions", f"Actions ({n_actions})", triggers_html(insights, ui_url),
-                 "Thresholds crossed overall, per team and per queue, with the calls to open."),
-        _section("trends", "Daily trends", _trends(insights)),
-        _section("drivers", "What drives the scores", drivers_html(insights, ui_url),
-                 "How much each tag moves each outcome, with 95 % intervals, BH q-values and an "
-                 "effect adjusted for the other tags, queue, team and call length."),
+        _section(
+            "actions",
+            f"Actions ({n_actions})",
+            triggers_html(insights, ui_url),
+            "Thresholds crossed overall, per team and per queue, with the calls to open.",
+        ),
+        _section("trends", "Daily trends", trends_html(insights)),
+        _section(
+            "drivers",
+            "What drives the scores",
+            drivers_html(insights, ui_url),
+            "How much each tag moves each outcome, with 95 % intervals, BH q-values and an "
+            "effect adjusted for the other tags, queue, team and call length.",
+        ),
         _section("themes", "Top themes", themes_html(insights)),
-        _section("repeats", "Repeat contacts and callback promises",
-                 repeats_html(insights, ui_url)),
-        _section("bias", "Survey bias check", bias_html(insights),
-                 "Are the calls with a survey answer like the others? If not, survey-based "
-                 "numbers describe respondents rather than callers."),
-    ]  # fmt: skip
+        _section(
+            "repeats", "Repeat contacts and callback promises", repeats_html(insights, ui_url)
+        ),
+        _section(
+            "bias",
+            "Survey bias check",
+            bias_html(insights),
+            "Are the calls with a survey answer like the others? If not, survey-based "
+            "numbers describe respondents rather than callers.",
+        ),
+    ]
     toc = "".join(
         f'<a href="#{a}">{escape(t)}</a>'
-        for a, t in (("kpis", "Numbers"), ("actions", "Actions"), ("trends", "Trends"),
-                     ("drivers", "Drivers"), ("themes", "Themes"), ("repeats", "Repeats"),
-                     ("bias", "Survey bias"))
-    )  # fmt: skip
+        for a, t in (
+            ("kpis", "Numbers"),
+            ("actions", "Actions"),
+            ("trends", "Trends"),
+            ("drivers", "Drivers"),
+            ("themes", "Themes"),
+            ("repeats", "Repeats"),
+            ("bias", "Survey bias"),
+        )
+    )
     calls = insights.kpis.get("calls_offered") or 0
     generated = insights.generated_at.strftime("%Y-%m-%d %H:%M")
     return (

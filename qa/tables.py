@@ -140,8 +140,31 @@ class Cluster(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     label: str = Field(default="", max_length=256)
     keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    examples: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Unit-length centroid of the theme's embeddings: new texts join the closest theme, and a
+    # full re-cluster matches its themes to these so ids stay stable night to night.
+    centroid: list[float] = Field(default_factory=list, sa_column=Column(JSON))
+    model: str = Field(default="", max_length=128)
+    promoted_tag: str | None = Field(default=None, max_length=64)
     size: int = 0
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    updated_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class ThemeMember(SQLModel, table=True):
+    """One text (a survey comment or a customer turn) and the theme it belongs to.
+
+    ``cluster_id`` is None for texts no theme is close enough to (they wait for the next full
+    re-cluster). Rebuilt by the theme stage; never edited by hand.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id", index=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    source: str = Field(default="comment", max_length=16)
+    turn_index: int | None = None
+    text: str = ""
+    similarity: float = 0.0
 
 
 class Review(SQLModel, table=True):

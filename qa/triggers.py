@@ -8,7 +8,8 @@ The defaults are DESIGN.md's (all configurable through ``TriggerThresholds``):
   ``fcr_survey_rate``;
 * abandonment > 8 % -> check queue depth by hour (hour histogram of abandoned calls);
 * NPS down 10+ points vs the previous period -> survey the detractors (listed);
-* efficiency / experience paradox: AHT down while FCR or CSAT is down vs the previous period.
+* efficiency / experience paradox: AHT down (by at least ``paradox_aht_drop``, 2 %, so
+  noise does not count) while FCR or CSAT is down vs the previous period.
 
 Triggers are evaluated overall and per team and per queue. A group is judged only with
 enough evidence (``min_responses`` survey answers, ``min_calls`` calls), so one unhappy
@@ -42,6 +43,7 @@ class TriggerThresholds:
     fcr_metrics: tuple[str, ...] = FCR_METRICS
     abandonment_max: float = 0.08
     nps_drop: float = 10.0
+    paradox_aht_drop: float = 0.02  # AHT must fall by this fraction before a paradox counts
     min_responses: int = 5
     min_calls: int = 20
     scopes: tuple[str, ...] = SCOPES
@@ -49,7 +51,7 @@ class TriggerThresholds:
     def __post_init__(self) -> None:
         if not 1 <= self.csat_mean_min <= 5:
             raise ValueError(f"csat_mean_min must be on the 1-5 scale, got {self.csat_mean_min}")
-        for name in ("fcr_min", "abandonment_max"):
+        for name in ("fcr_min", "abandonment_max", "paradox_aht_drop"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} is a fraction 0-1, got {getattr(self, name)}")
         if not 0 < self.nps_drop <= 200:
@@ -87,7 +89,11 @@ _KEY = {"overall": lambda c: "all", "team": lambda c: c.team, "queue": lambda c:
 def _groups(calls: Sequence[CallFact], scope: str) -> dict[str, list[CallFact]]:
     out: dict[str, list[CallFact]] = {}
     for call in calls:
-        out.setdefault(_KEY[scope](call) or "(none)", []).append(call)
+        key = _KEY[scope](call)
+        # Abandoned calls never reached a team: a blank group would fire "abandonment 100 %"
+        # for nobody. They still count in the overall scope and in their queue.
+        if key:
+            out.setdefault(key, []).append(call)
     return out
 
 
@@ -156,26 +162,11 @@ class _Group:
     def answer(self, call: CallFact, key: str) -> Any:
         return getattr(self.surveys.get(call.external_id), key, None)
 
-    def fire(
-        self,
-        metric: str,
-        value: float,
-        threshold: float,
-        action: str,
-        call_ids: tuple[str, ...],
-        message: str,
-        **extra: Any,
-    ) -> Trigger:
+    def fire(self, *fields: Any, message: str, **extra: Any) -> Trigger:
+        """A Trigger of this group: ``fields`` are metric, value, threshold, action, call ids;
+        ``@`` in ``message`` becomes "overall" / "for team X"."""
         return Trigger(
-            self.scope,
-            self.name,
-            metric,
-            value,
-            threshold,
-            action,
-            call_ids,
-            message=f"{message.replace('@', self.where)}",
-            **extra,
+            self.scope, self.name, *fields, message=message.replace("@", self.where), **extra
         )
 
 
@@ -184,22 +175,16 @@ def _csat(g: _Group) -> list[Trigger]:
     if csat is None or csat >= th.csat_mean_min or g.answered("csat") < th.min_responses:
         return []
     ids = newest(g.handled, th.review_calls)
-    return [
-        g.fire(
-            "csat_mean",
-            csat,
-            th.csat_mean_min,
-            f"review the last {len(ids)} calls",
-            ids,
-            f"CSAT {csat:.2f} < {th.csat_mean_min:.2f} @: review these {len(ids)} calls",
-        )
-    ]
+    msg = f"CSAT {csat:.2f} < {th.csat_mean_min:.2f} @: review these {len(ids)} calls"
+    action = f"review the last {len(ids)} calls"
+    return [g.fire("csat_mean", csat, th.csat_mean_min, action, ids, message=msg)]
 
 
 def _fcr(g: _Group) -> list[Trigger]:
     out, th = [], g.th
     transferred = [c for c in g.handled if c.transferred]
     reasons = Counter(transfer_reason(set(g.tags.get(c.external_id, ()))) for c in transferred)
+    breakdown = tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     for metric in th.fcr_metrics:
         value = g.kpis.get(metric)
         survey = metric == "fcr_survey_rate"
@@ -207,6 +192,10 @@ def _fcr(g: _Group) -> list[Trigger]:
         if value is None or value >= th.fcr_min or not enough:
             continue
         label = "FCR (survey)" if survey else "FCR"
+        msg = (
+            f"{label} {value:.0%} < {th.fcr_min:.0%} @: analyse the transfer reasons of "
+            f"{len(transferred)} transferred calls"
+        )
         out.append(
             g.fire(
                 metric,
@@ -214,9 +203,8 @@ def _fcr(g: _Group) -> list[Trigger]:
                 th.fcr_min,
                 "analyse transfer reasons",
                 newest(transferred),
-                f"{label} {value:.0%} < {th.fcr_min:.0%} @: analyse the transfer reasons of "
-                f"{len(transferred)} transferred calls",
-                breakdown=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+                message=msg,
+                breakdown=breakdown,
             )
         )
     return out
@@ -227,6 +215,7 @@ def _abandonment(g: _Group) -> list[Trigger]:
     if rate is None or rate <= th.abandonment_max or len(g.calls) < th.min_calls:
         return []
     abandoned = newest([c for c in g.calls if c.abandoned])
+    msg = f"abandonment {rate:.1%} > {th.abandonment_max:.0%} @: check queue depth by hour"
     return [
         g.fire(
             "abandonment_rate",
@@ -234,7 +223,7 @@ def _abandonment(g: _Group) -> list[Trigger]:
             th.abandonment_max,
             "check queue depth by hour",
             abandoned,
-            f"abandonment {rate:.1%} > {th.abandonment_max:.0%} @: check queue depth by hour",
+            message=msg,
             breakdown=hour_histogram(g.calls),
         )
     ]
@@ -246,6 +235,7 @@ def _nps_drop(g: _Group, before: _Group) -> list[Trigger]:
     if nps is None or old is None or not enough or old - nps < th.nps_drop:
         return []
     detractors = [c for c in g.calls if (score := g.answer(c, "nps")) is not None and score <= 6]
+    msg = f"NPS {old:+.0f} -> {nps:+.0f} @: survey these {len(detractors)} detractors"
     return [
         g.fire(
             "nps",
@@ -253,7 +243,7 @@ def _nps_drop(g: _Group, before: _Group) -> list[Trigger]:
             old - th.nps_drop,
             "survey the detractors",
             newest(detractors),
-            f"NPS {old:+.0f} -> {nps:+.0f} @: survey these {len(detractors)} detractors",
+            message=msg,
             previous=old,
         )
     ]
@@ -266,7 +256,11 @@ def _paradox(g: _Group, before: _Group) -> list[Trigger]:
     """AHT fell while an experience metric (FCR, survey FCR, CSAT mean) fell too."""
     now, old = g.kpis, before.kpis
     aht, aht_before = now.get("aht_seconds"), old.get("aht_seconds")
-    if aht is None or aht_before is None or not aht < aht_before:
+    if aht is None or not aht_before or not aht < aht_before:
+        return []
+    if min(len(g.calls), len(before.calls)) < g.th.min_calls:  # too few calls to judge
+        return []
+    if (aht_before - aht) / aht_before < g.th.paradox_aht_drop:  # noise, not an efficiency gain
         return []
     worse = [
         (name, m, now[m] - old[m])
@@ -276,7 +270,12 @@ def _paradox(g: _Group, before: _Group) -> list[Trigger]:
     if not worse:
         return []
     low = [c for c in g.calls if (score := g.answer(c, "csat")) is not None and score <= 3]
-    what = ", ".join(f"{name} {old[m]:.2f} -> {now[m]:.2f}" for name, m, _ in worse)
+    spec = {"csat_mean": ".2f"}  # the FCRs are rates
+    what = ", ".join(
+        f"{name} {old[m]:{spec.get(m, '.0%')}} -> {now[m]:{spec.get(m, '.0%')}}"
+        for name, m, _ in worse
+    )
+    msg = f"AHT down {aht_before:.0f} -> {aht:.0f} s while {what} @: efficiency up, experience down"
     return [
         g.fire(
             "aht_seconds",
@@ -284,8 +283,7 @@ def _paradox(g: _Group, before: _Group) -> list[Trigger]:
             aht_before,
             "check whether calls are being rushed",
             newest(low, g.th.review_calls),
-            f"AHT down {aht_before:.0f} -> {aht:.0f} s while {what} @: efficiency up, "
-            "experience down",
+            message=msg,
             previous=aht_before,
             breakdown=tuple((m, delta) for _, m, delta in worse),
         )

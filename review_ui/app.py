@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from qa import crud, queries
 from qa.db import session_scope
 from review_ui import render
+from review_ui.insights import build_insights_tab, call_from_query
 
 DEFAULT_TAGS = (
     "re-explain",
@@ -216,57 +217,76 @@ def build_app(
     small: dict[str, Any] = {"scale": 0, "min_width": 120}
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f"# {title}")
-        with gr.Row():
-            agent_dd = _dropdown("Agent", "filter-agent", [("All agents", ALL)], ALL)
-            tag_dd = _dropdown("Tag", "filter-tag", [("All tags", ALL)], ALL)
-            csat_min = _dropdown("CSAT min", "filter-csat-min", CSAT_CHOICES, ANY, min_width=100)
-            csat_max = _dropdown("CSAT max", "filter-csat-max", CSAT_CHOICES, ANY, min_width=100)
-            reviewed_radio = gr.Radio(
-                list(REVIEWED_CHOICES), value="all", label="Reviewed", elem_id="filter-reviewed"
-            )
-        filters = [agent_dd, tag_dd, csat_min, csat_max, reviewed_radio]
-        table = gr.Dataframe(
-            headers=TABLE_COLUMNS,
-            interactive=False,
-            max_height=320,
-            label="Calls (newest first) — select a row to open it",
-            elem_id="calls-table",
-        )
-        with gr.Row(equal_height=True):
-            call_id = gr.Number(label="Call id", precision=0, elem_id="call-id", **small)
-            open_btn = gr.Button("Open call", variant="primary", elem_id="open-call", **small)
-            apply_btn = gr.Button("Refresh list", elem_id="apply-filters", **small)
-            status = gr.Markdown("Select a call to review.", label="Status", elem_id="status")
-        header = gr.HTML(css_template=render.CSS, label="Call", elem_id="call-header")
-        with gr.Row():
-            with gr.Column(scale=3):
-                transcript = gr.HTML(
-                    css_template=render.CSS, label="Transcript", elem_id="transcript"
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Review", id="review", elem_id="review-tab"):
+                with gr.Row():
+                    agent_dd = _dropdown("Agent", "filter-agent", [("All agents", ALL)], ALL)
+                    tag_dd = _dropdown("Tag", "filter-tag", [("All tags", ALL)], ALL)
+                    csat_min = _dropdown(
+                        "CSAT min", "filter-csat-min", CSAT_CHOICES, ANY, min_width=100
+                    )
+                    csat_max = _dropdown(
+                        "CSAT max", "filter-csat-max", CSAT_CHOICES, ANY, min_width=100
+                    )
+                    reviewed_radio = gr.Radio(
+                        list(REVIEWED_CHOICES),
+                        value="all",
+                        label="Reviewed",
+                        elem_id="filter-reviewed",
+                    )
+                filters = [agent_dd, tag_dd, csat_min, csat_max, reviewed_radio]
+                table = gr.Dataframe(
+                    headers=TABLE_COLUMNS,
+                    interactive=False,
+                    max_height=320,
+                    label="Calls (newest first) — select a row to open it",
+                    elem_id="calls-table",
                 )
-            with gr.Column(scale=2):
-                audio = gr.Audio(label="Recording", type="filepath", interactive=False,
-                                 visible=False, elem_id="recording")  # fmt: skip
-                survey = gr.HTML(css_template=render.CSS, label="Survey", elem_id="survey")
-                tags_html = gr.HTML(css_template=render.CSS, label="Tags", elem_id="tags")
-                who = gr.Textbox(value=reviewer, label="Reviewer", elem_id="reviewer")
-                tag_choice = _dropdown("Tag on this call", "tag-choice")
+                with gr.Row(equal_height=True):
+                    call_id = gr.Number(label="Call id", precision=0, elem_id="call-id", **small)
+                    open_btn = gr.Button(
+                        "Open call", variant="primary", elem_id="open-call", **small
+                    )
+                    apply_btn = gr.Button("Refresh list", elem_id="apply-filters", **small)
+                    status = gr.Markdown(
+                        "Select a call to review.", label="Status", elem_id="status"
+                    )
+                header = gr.HTML(css_template=render.CSS, label="Call", elem_id="call-header")
                 with gr.Row():
-                    confirm_btn = gr.Button("Confirm tag", elem_id="confirm-tag")
-                    reject_btn = gr.Button("Reject tag", variant="stop", elem_id="reject-tag")
-                with gr.Row():
-                    first = taxonomy[0] if taxonomy else None
-                    add_choice = _dropdown("Add a tag the machine missed", "add-tag-choice",
-                                           taxonomy, first)  # fmt: skip
-                    add_btn = gr.Button("Add tag", elem_id="add-tag", **small)
-                with gr.Accordion("Scorecard", open=False):
-                    checks = gr.CheckboxGroup(list(scorecard_items), label="Scorecard",
-                                              elem_id="scorecard")  # fmt: skip
-                    notes = gr.Textbox(label="Notes", lines=2, elem_id="review-notes")
-                    review_btn = gr.Button("Save review", elem_id="save-review")
+                    with gr.Column(scale=3):
+                        transcript = gr.HTML(
+                            css_template=render.CSS, label="Transcript", elem_id="transcript"
+                        )
+                    with gr.Column(scale=2):
+                        audio = gr.Audio(label="Recording", type="filepath", interactive=False,
+                                         visible=False, elem_id="recording")  # fmt: skip
+                        survey = gr.HTML(css_template=render.CSS, label="Survey", elem_id="survey")
+                        tags_html = gr.HTML(css_template=render.CSS, label="Tags", elem_id="tags")
+                        who = gr.Textbox(value=reviewer, label="Reviewer", elem_id="reviewer")
+                        tag_choice = _dropdown("Tag on this call", "tag-choice")
+                        with gr.Row():
+                            confirm_btn = gr.Button("Confirm tag", elem_id="confirm-tag")
+                            reject_btn = gr.Button(
+                                "Reject tag", variant="stop", elem_id="reject-tag"
+                            )
+                        with gr.Row():
+                            first = taxonomy[0] if taxonomy else None
+                            add_choice = _dropdown("Add a tag the machine missed", "add-tag-choice",
+                                                   taxonomy, first)  # fmt: skip
+                            add_btn = gr.Button("Add tag", elem_id="add-tag", **small)
+                        with gr.Accordion("Scorecard", open=False):
+                            checks = gr.CheckboxGroup(list(scorecard_items), label="Scorecard",
+                                                      elem_id="scorecard")  # fmt: skip
+                            notes = gr.Textbox(label="Notes", lines=2, elem_id="review-notes")
+                            review_btn = gr.Button("Save review", elem_id="save-review")
+            build_insights_tab(engine)
 
         detail = [header, audio, survey, transcript, tags_html, tag_choice, status]
         private: dict[str, Any] = {"api_visibility": "private"}
         demo.load(load_page, None, [agent_dd, tag_dd, table], **private)
+        # ?call=ID (external or database id) opens that call: the report's links land here.
+        linked = call_from_query(engine, show, len(detail))
+        demo.load(linked, None, [call_id, *detail], **private)
         apply_btn.click(list_calls, filters, table, api_name="list_calls")
         for f in filters:
             f.input(list_calls, filters, table, **private)

@@ -202,3 +202,24 @@ def test_empty_input():
     assert link_contacts([]) == [] and callback_promises([], {}, {}) == []
     report = analyse_repeats([], {})
     assert report.summary.contacts == 0 and report.summary.repeat_rate is None
+
+
+def test_outbound_calls_are_not_repeats_unless_asked():
+    calls = [call("A", 0), call("OUT", 5), call("B", 30), END]
+    directions = {"OUT": "outbound"}
+    links = by_id(link_contacts(calls, directions=directions))
+    assert links["OUT"].outcome == "outbound" and links["OUT"].first_call_id is None
+    assert links["B"].previous_call_id == "A"  # linked across the outbound call
+    # as qa.kpis counts them: the outbound call repeats A, and B repeats the outbound call
+    links = by_id(link_contacts(calls, directions=directions, outbound_repeats=True))
+    assert links["OUT"].previous_call_id == "A" and links["B"].previous_call_id == "OUT"
+    assert links["B"].first_call_id == "A"
+    kept = [call("P", 0), call("CB", 3), END]  # a kept callback does not make P a repeat
+    report = analyse_repeats(kept, {"P": {"callback-promised"}}, {"CB": "outbound"})
+    assert report.flags == {"P": False, "end": None} and report.promises[0].status == "kept"
+
+
+def test_repeat_flags_for_driver_analysis():
+    calls = [call("A", 0), call("B", 30), call("C", 480, "C2"), call("D", 1, "C3", abandoned=True),
+             call("E", 2, ""), END]  # fmt: skip
+    assert analyse_repeats(calls, {}).flags == {"A": True, "B": False, "C": None, "end": None}

@@ -163,32 +163,21 @@ def test_nps_drop_of_ten_points_fires_and_lists_detractors():
 def test_efficiency_experience_paradox():
     before = [call(i, day=0, talk=300) for i in range(4)]
     s_before = surveyed(before, csat=[5, 5, 4, 4])
-    faster = [call(i, day=7, talk=240) for i in range(4)]
-    s_worse = surveyed(faster, csat=[5, 4, 3, 2])
-    (t,) = fired(
-        evaluate_triggers(faster, s_before + s_worse, previous=before, thresholds=ANY),
-        "aht_seconds",
-    )
+
+    def paradox(talk: float, csat: list[int]) -> list:
+        now = [call(i, day=7, talk=talk) for i in range(4)]
+        got = evaluate_triggers(
+            now, s_before + surveyed(now, csat=csat), previous=before, thresholds=ANY
+        )
+        return fired(got, "aht_seconds")
+
+    (t,) = paradox(240, [5, 4, 3, 2])
     assert (t.value, t.previous) == (240.0, 300.0)
     assert t.breakdown == (("csat_mean", -1.0),) and t.call_ids == ("R7-003", "R7-002")
     assert "AHT down 300 -> 240 s while CSAT 4.50 -> 3.50 overall" in t.message
-    same = [call(i, day=7, talk=300) for i in range(4)]  # AHT unchanged: no paradox
-    s_same = surveyed(same, csat=[5, 4, 3, 2])
-    assert (
-        fired(
-            evaluate_triggers(same, s_before + s_same, previous=before, thresholds=ANY),
-            "aht_seconds",
-        )
-        == []
-    )
-    s_better = surveyed(faster, csat=[5, 5, 5, 4])  # faster and happier: fine
-    assert (
-        fired(
-            evaluate_triggers(faster, s_before + s_better, previous=before, thresholds=ANY),
-            "aht_seconds",
-        )
-        == []
-    )
+    # AHT down exactly 2 % fires; 1.7 % or unchanged is noise
+    assert [len(paradox(talk, [5, 4, 3, 2])) for talk in (294, 295, 300)] == [1, 0, 0]
+    assert paradox(240, [5, 5, 5, 4]) == []  # faster and happier: fine
 
 
 def test_per_team_and_queue_scopes():

@@ -1,7 +1,8 @@
 """The demo contact center as data: agents, queues, customers and the scripted (recorded) calls.
 
-Everything here is fixed; ``qa.demo.generate`` adds the seeded parts (minutes, durations, the
-unrecorded filler calls, survey scores) and renders the scripts to stereo audio with espeak-ng.
+Everything here is fixed; ``qa.demo.fortnight`` adds the seeded parts (minutes, durations, the
+unrecorded filler calls), ``qa.demo.surveys`` the survey scores, and ``qa.demo.audio`` renders
+the scripts to stereo audio with espeak-ng.
 
 A script is a tuple of lines:
 
@@ -12,7 +13,7 @@ A script is a tuple of lines:
 ``{agent}`` in a line is replaced by the agent's first name.
 
 ``tags`` names the phenomena a call contains: the ground truth a tagger should find, and what
-the survey model in ``generate`` scores.  The names are those of ``models/taxonomy.json``
+the survey model in ``qa.demo.surveys`` scores.  The names are those of ``models/taxonomy.json``
 where it has the phenomenon, plus ``hold`` and ``callback-promised``.
 """
 
@@ -659,60 +660,3 @@ DIALOGUES: tuple[Dialogue, ...] = (
         ),
     ),
 )
-
-# Survey comments for the unrecorded calls, by phenomenon.  ``{agent}`` is the agent's first name.
-COMMENTS: dict[str, tuple[str, ...]] = {
-    "re-explain": (
-        "I had to explain my problem three times.",
-        "Every time I call I have to tell my story again from the start.",
-        "Nobody reads the notes. I had to explain everything again.",
-    ),
-    "transfer": (
-        "I was transferred twice before anyone could help.",
-        "Got passed from one department to another.",
-        "Transferred to another team and then had to wait all over again.",
-    ),
-    "long-wait": (
-        "Waited far too long in the queue.",
-        "The wait to get through was ridiculous.",
-        "Far too long on hold before anyone answered.",
-    ),
-    "agent-rude": (
-        "The agent was rude and made me feel like a nuisance.",
-        "Very unfriendly. Told me it was not their problem.",
-    ),
-    "rushed": (
-        "Felt rushed off the phone.",
-        "The agent ended the call before my problem was solved.",
-    ),
-    "unresolved": (
-        "Problem still not fixed.",
-        "Still not sorted.",
-        "Nothing has changed, the issue is still there.",
-    ),
-    "broken-callback": (
-        "They promised to call me back and never did.",
-        "Nobody called me back like they said they would.",
-    ),
-    "hold": (
-        "Was put on hold a lot, but got there in the end.",
-        "Long hold in the middle of the call.",
-    ),
-    "callback-promised": (
-        "Promised a callback, we'll see if it happens.",
-        "Told me I'd get an email with the details.",
-    ),
-    "agent-praise": (
-        "{agent} was really helpful, thank you!",
-        "{agent} was friendly and sorted everything quickly.",
-        "Excellent service, very patient and polite.",
-        "Great help, problem solved in one call.",
-    ),
-    "neutral": (
-        "Fine.",
-        "Okay, issue resolved.",
-        "Sorted, thanks.",
-        "All good.",
-        "Did what I needed.",
-    ),
-}

@@ -47,6 +47,8 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
     with Session(engine) as session:
         print("\nDrivers of CSAT (qa why):")
         print(format_analysis(why(session)))
+    if report.report_path:
+        console.print(f"HTML report: {report.report_path}")
     console.print(f"pipeline finished in {time.perf_counter() - started:.0f} s")
     if serve:
         from review_ui.app import serve as serve_ui

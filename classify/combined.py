@@ -1,0 +1,174 @@
+"""Rules first, the learned model for what they miss.
+
+Every rule hit is kept as is (``method="rule"``, score 1.0). The model adds a tag the rules
+did not find in that text when its probability reaches ``model_threshold``
+(``method="model"``, score = probability, evidence = its best sentence by spaCy's split).
+
+Negation guard: embeddings barely tell "I had to repeat everything" from "I did not have to
+repeat anything". So a sentence may not support a model hit for a tag when (a) the rule
+tagger matched that tag's phrase there and dropped it as negated, or (b) the parse shows
+the sentence's main clause negated ("I did not have to ...", "nobody was ...") and the tag
+is one whose taxonomy examples are affirmative (``unresolved``'s "still not fixed" is a
+complaint worded with a negation, so (b) does not apply to it). A text with such a
+sentence is tagged only if another sentence reaches the threshold on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from classify.rules import RuleTagger
+from classify.taxonomy import TagHit, check_source
+
+
+class CombinedTagger:
+    """``RuleTagger`` + ``LearnedTagger``; ``tag``/``tag_many`` like ``RuleTagger``.
+
+    ``rules``: a ``RuleTagger`` (fitted or not; default: the shipped taxonomy).
+    ``model``: a fitted ``LearnedTagger`` or a path to one saved with ``save``; None means
+    rules only. ``prefilter``: parse only texts a rule could match (same results, faster).
+    Nothing is loaded until ``fit`` (``tag`` fits on first use).
+    """
+
+    method = "combined"
+
+    def __init__(
+        self,
+        rules: RuleTagger | None = None,
+        model: Any = None,
+        model_threshold: float = 0.5,
+        prefilter: bool = True,
+    ):
+        self.rules = rules
+        self.model = model
+        self.model_threshold = model_threshold
+        self.prefilter = prefilter
+
+    def fit(self, texts: Sequence[str] | None = None, y: Any = None) -> CombinedTagger:
+        """Fit the rule tagger if needed and load the model if a path was given. ``texts``
+        and ``y`` are ignored (train the model with ``LearnedTagger.fit``)."""
+        rules = self.rules if self.rules is not None else RuleTagger()
+        if not hasattr(rules, "matchers_"):
+            rules.fit()
+        model = self.model
+        if isinstance(model, (str, Path)):
+            from classify.learned import LearnedTagger
+
+            model = LearnedTagger.load(model)
+        if model is not None and not hasattr(model, "classifiers_"):
+            raise ValueError("CombinedTagger needs a fitted LearnedTagger (or None for rules only)")
+        self.rules_ = rules
+        self.model_ = model
+        self.order_ = {name: i for i, name in enumerate(rules.taxonomy_.names)}
+        self.negation_ok_ = _negation_ok(rules)
+        if self.prefilter:
+            from classify.prefilter import RulePrefilter
+
+            self.prefilter_ = RulePrefilter(rules)
+        return self
+
+    @property
+    def version(self) -> str:
+        """Identifies taxonomy + model, so the pipeline re-tags when either changes."""
+        self._ready()
+        fingerprint = getattr(self.model_, "fingerprint_", "none") if self.model_ else "none"
+        return f"{self.rules_.taxonomy_.version}+model:{fingerprint}"
+
+    def tag(self, text: str, source: str = "comment") -> list[TagHit]:
+        return self.tag_many([text], source)[0]
+
+    def tag_many(
+        self, texts: Iterable[str], source: str = "comment", batch_size: int = 64
+    ) -> list[list[TagHit]]:
+        """Rule hits + model hits for texts of one source.
+
+        One embedding pass; the full spaCy parse only for texts a rule could match or the
+        model flags (``classify.prefilter``), since the parse is the expensive part.
+        """
+        check_source(source)
+        self._ready()
+        texts = list(texts)
+        rules, model = self.rules_, self.model_
+        parse = [True] * len(texts)
+        if self.prefilter:
+            parse = self.prefilter_.candidates(texts, source)
+        proba = model.predict_proba(texts) if model is not None and texts else None
+        if proba is not None:
+            hot = (proba >= self.model_threshold).any(axis=1)
+            parse = [p or bool(h) for p, h in zip(parse, hot, strict=True)]
+        rule_hits: list[list[TagHit]] = [[] for _ in texts]
+        spans: list[list[tuple[int, int]]] = [[(0, len(t))] for t in texts]
+        blocked: list[dict[str, set[int]]] = [{} for _ in texts]
+        todo = [i for i, p in enumerate(parse) if p]
+        for i, doc in zip(todo, rules.nlp_.pipe([texts[i] for i in todo], batch_size=batch_size)):
+            dropped: list[TagHit] = []
+            rule_hits[i] = rules.tag_doc(doc, source, suppressed=dropped)
+            if proba is not None:
+                sents = [s for s in doc.sents if s.text.strip()] or [doc[:]]
+                spans[i] = [_stripped(s) for s in sents]
+                blocked[i] = self._blocked(sents, dropped)
+        if proba is None:
+            return rule_hits
+        model_hits = model.hits(
+            texts, proba, spans, source, threshold=self.model_threshold, blocked=blocked
+        )
+        return [self._merge(r, m, source) for r, m in zip(rule_hits, model_hits, strict=True)]
+
+    def _blocked(self, sents: list[Any], dropped: list[TagHit]) -> dict[str, set[int]]:
+        """tag -> sentences that may not support a model hit of it (see module docstring)."""
+        from classify.negation import negation_cue
+
+        out: dict[str, set[int]] = {}
+        for k, sent in enumerate(sents):
+            for hit in dropped:
+                if hit.start < sent.end_char and sent.start_char < hit.end:
+                    out.setdefault(hit.tag, set()).add(k)
+            if negation_cue([sent.root]) is not None:
+                for tag in self.model_.tags_:
+                    if not self.negation_ok_.get(tag, True):
+                        out.setdefault(tag, set()).add(k)
+        return out
+
+    def _merge(self, rule: list[TagHit], model: list[TagHit], source: str) -> list[TagHit]:
+        taxonomy = self.rules_.taxonomy_
+        have = {hit.tag for hit in rule}
+        out = list(rule)
+        for hit in model:
+            if hit.tag in have:
+                continue
+            if hit.tag in taxonomy and not taxonomy[hit.tag].applies(source):
+                continue
+            out.append(hit)
+        last = len(self.order_)
+        return sorted(out, key=lambda h: (h.start, self.order_.get(h.tag, last), h.tag))
+
+    def _ready(self) -> None:
+        if not hasattr(self, "rules_"):
+            self.fit()
+
+
+NEGATION_OK_SHARE = 0.25
+"""A tag whose examples are negated at least this often is worded with negations."""
+
+
+def _negation_ok(rules: RuleTagger) -> dict[str, bool]:
+    """Per taxonomy tag: do its own examples often negate the main clause?"""
+    from classify.negation import negation_cue
+
+    out = {}
+    for spec in rules.taxonomy_:
+        examples = list(
+            dict.fromkeys(ex for src in spec.applies_to for ex in spec.examples_for(src))
+        )
+        docs = list(rules.nlp_.pipe(examples))
+        negated = sum(any(negation_cue([s.root]) is not None for s in doc.sents) for doc in docs)
+        out[spec.name] = bool(docs) and negated / len(docs) >= NEGATION_OK_SHARE
+    return out
+
+
+def _stripped(sent: Any) -> tuple[int, int]:
+    raw = sent.text
+    start = sent.start_char + len(raw) - len(raw.lstrip())
+    return start, sent.start_char + len(raw.rstrip())

@@ -1,0 +1,142 @@
+"""The review UI's Insights tab, and ``?call=ID`` deep links into the review screen.
+
+``build_insights_tab(engine)`` is called inside ``build_app``'s ``gr.Tabs()``: it adds an
+"Insights" tab with the same sections as the nightly HTML report (``qa.report``): KPI
+tiles, actions (triggers) with the calls to review, the driver tables, repeat contacts and
+broken callback promises, daily trends, themes and the survey-bias check. The numbers are
+computed when the tab is opened or refreshed (``api_name="insights"``), not at page load.
+
+Call ids in the tab link to ``?call=<external id>``; ``call_from_query`` opens such a link
+in the review screen (the report links to the UI the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+from sqlalchemy.engine import Engine
+
+from qa.db import session_scope
+
+SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias")
+
+
+def _wrap(body: str) -> str:
+    return f'<div class="qa-ins">{body}</div>'
+
+
+def render_insights(engine: Engine, since: str | None, until: str | None) -> list[str]:
+    """Status line + one HTML fragment per ``SECTIONS`` entry for ``[since, until)``."""
+    from qa.records import RowError, parse_timestamp
+    from qa.report import build_insights
+    from qa.report_html import kpi_tiles_html, period_text, trends_html
+    from qa.report_sections import (
+        bias_html,
+        drivers_html,
+        repeats_html,
+        themes_html,
+        triggers_html,
+    )
+
+    try:
+        start = parse_timestamp(since.strip(), "since") if since and since.strip() else None
+        end = parse_timestamp(until.strip(), "until") if until and until.strip() else None
+        insights = build_insights(engine, since=start, until=end)
+    except (ValueError, RowError) as exc:
+        return [f"**Not computed:** {exc}"] + [""] * len(SECTIONS)
+    if insights.empty:
+        note = '<p class="empty">No calls in this period.</p>'
+        return ["**No calls** in this period."] + [_wrap(note)] * len(SECTIONS)
+    status = (
+        f"**{period_text(insights)}** · {insights.kpis['calls_offered']} calls · "
+        f"{len(insights.triggers)} actions · "
+        f"{len(insights.repeats.broken_promises)} broken callback promises · "
+        f"{len(insights.bias.warnings)} survey-bias warnings"
+    )
+    here = ""  # no UI address: relative ?call= links, which reopen this app on that call
+    parts = {
+        "kpis": kpi_tiles_html(insights),
+        "actions": triggers_html(insights, here),
+        "drivers": drivers_html(insights, here),
+        "repeats": repeats_html(insights, here),
+        "trends": trends_html(insights),
+        "themes": themes_html(insights),
+        "bias": bias_html(insights),
+    }
+    return [status] + [_wrap(parts[name]) for name in SECTIONS]
+
+
+def build_insights_tab(engine: Engine) -> gr.Tab:
+    """Add the Insights tab (call inside ``gr.Tabs()`` in a ``gr.Blocks``); returns the tab."""
+    from qa.report_html import CSS
+
+    def refresh(since, until):  # type: ignore[no-untyped-def]
+        return render_insights(engine, since, until)
+
+    with gr.Tab("Insights", id="insights", elem_id="insights-tab") as tab:
+        with gr.Row(equal_height=True):
+            since = gr.Textbox(
+                label="Since (ISO date, inclusive)",
+                placeholder="all data",
+                elem_id="insights-since",
+                scale=2,
+            )
+            until = gr.Textbox(
+                label="Until (ISO date, exclusive)",
+                placeholder="open",
+                elem_id="insights-until",
+                scale=2,
+            )
+            button = gr.Button(
+                "Refresh", variant="primary", elem_id="insights-refresh", scale=0, min_width=120
+            )
+        status = gr.Markdown(
+            "Open this tab or press Refresh to compute the insights.", elem_id="insights-status"
+        )
+        html: dict[str, gr.HTML] = {}
+        titles = {
+            "kpis": "Key numbers",
+            "actions": "Actions",
+            "drivers": "What drives the scores",
+            "repeats": "Repeat contacts and callback promises",
+            "trends": "Daily trends",
+            "themes": "Top themes",
+            "bias": "Survey bias check",
+        }
+        for name in SECTIONS:
+            open_ = name in ("kpis", "actions", "drivers")
+            with gr.Accordion(titles[name], open=open_, elem_id=f"insights-{name}-box"):
+                html[name] = gr.HTML(css_template=CSS, elem_id=f"insights-{name}")
+    outputs = [status, *(html[name] for name in SECTIONS)]
+    button.click(refresh, [since, until], outputs, api_name="insights")
+    since.submit(refresh, [since, until], outputs, api_visibility="private")
+    until.submit(refresh, [since, until], outputs, api_visibility="private")
+    tab.select(refresh, [since, until], outputs, api_visibility="private")
+    return tab
+
+
+def call_from_query(
+    engine: Engine, show: Callable[..., tuple[Any, ...]], n_outputs: int
+) -> Callable[..., Any]:
+    """A ``demo.load`` handler: open the call named by ``?call=`` (external or database id).
+
+    ``show(call_id)`` is the review screen's renderer with ``n_outputs`` outputs (the last
+    one the status line); the handler's outputs are the call-id box followed by those.
+    Without ``?call=`` nothing changes.
+    """
+    from qa.report import resolve_call_ref
+
+    def open_linked(request: gr.Request):  # type: ignore[no-untyped-def]
+        ref = (request.query_params.get("call") or "").strip() if request else ""
+        if not ref:
+            return tuple(gr.update() for _ in range(n_outputs + 1))
+        with session_scope(engine) as s:
+            cid = resolve_call_ref(s, ref)
+        if cid is None:
+            unchanged = (gr.update() for _ in range(n_outputs - 1))
+            return (gr.update(), *unchanged, f"**Not found:** no call {ref!r} (from the link)")
+        return (cid, *show(cid))
+
+    return open_linked

@@ -1,0 +1,134 @@
+"""The Insights tab (through gradio_client) and ``?call=`` deep links (handler and browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+from sqlmodel import Session
+
+from qa.db import make_engine
+from tests.synthetic import make_synthetic
+from tests.ui_fixtures import populate
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from review_ui.app import serve
+
+    engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.db"))
+    ids = populate(engine)
+    with Session(engine) as s:
+        make_synthetic(300, seed=5, start=datetime(2024, 5, 6), days=14).insert(s)
+    demo = serve(engine, port=_free_port(), prevent_thread_lock=True)
+    try:
+        yield demo, engine, ids
+    finally:
+        demo.close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(served):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(served[0].local_url, verbose=False)
+
+
+def test_app_has_review_and_insights_tabs(served):
+    demo, _, _ = served
+    names = {d.api_name for d in demo.fns.values() if d.api_name}
+    assert {"list_calls", "open_call", "confirm_tag", "insights"} <= names
+    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
+    assert {
+        "review-tab",
+        "insights-tab",
+        "insights-kpis",
+        "insights-actions",
+        "insights-drivers",
+        "insights-repeats",
+        "calls-table",
+    } <= ids
+
+
+def test_insights_endpoint(client):
+    status, kpis, actions, drivers, repeats, trends, themes, bias = client.predict(
+        "", "", api_name="/insights"
+    )
+    assert "304 calls" in status and "actions" in status
+    assert 'data-kpi="csat_mean"' in kpis and 'class="tile"' in kpis
+    assert 'class="card' in actions and 'href="?call=S' in actions  # relative deep links
+    assert "re-explain" in drivers and "<table" in drivers
+    assert "repeat-contact rate" in repeats and "data:image/png;base64," in trends
+    assert "No themes yet" in themes and "surveyed" in bias
+    status, kpis, *_ = client.predict("yesterday", "", api_name="/insights")
+    assert status.startswith("**Not computed:**") and "since" in status and kpis == ""
+
+
+def test_deep_link_handler_opens_call_by_external_or_database_id(served):
+    from review_ui.insights import call_from_query
+
+    _, engine, ids = served
+    shown = []
+
+    def show(cid):  # type: ignore[no-untyped-def]
+        shown.append(cid)
+        return ("header", "audio", "status")
+
+    handler = call_from_query(engine, show, 3)
+    assert handler(SimpleNamespace(query_params={"call": "C-1003"})) == (
+        ids["C-1003"],
+        "header",
+        "audio",
+        "status",
+    )
+    assert handler(SimpleNamespace(query_params={"call": str(ids["C-1002"])}))[0] == ids["C-1002"]
+    assert shown == [ids["C-1003"], ids["C-1002"]]
+    missing = handler(SimpleNamespace(query_params={"call": "C-9999"}))
+    assert len(missing) == 4 and "no call 'C-9999'" in missing[-1]
+    assert len(handler(SimpleNamespace(query_params={}))) == 4 and len(shown) == 2
+
+
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.mark.browser
+def test_deep_link_and_insights_tab_in_chromium(served):
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}")
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    demo, _, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.set_default_timeout(30_000)
+            page.goto(demo.local_url.rstrip("/") + "/?call=C-1003")
+            page.locator("#call-header").get_by_text("C-1003").wait_for()
+            page.get_by_role("tab", name="Insights").click()
+            page.locator("#insights-kpis .tile").first.wait_for()
+            assert page.locator("#insights-actions .card").count() >= 1
+            page.locator("#insights-drivers table").first.wait_for()
+            if shot := os.environ.get("QA_INSIGHTS_SCREENSHOT"):
+                page.screenshot(path=shot, full_page=True)
+        finally:
+            browser.close()
