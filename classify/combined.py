@@ -102,7 +102,9 @@ class CombinedTagger:
         spans: list[list[tuple[int, int]]] = [[(0, len(t))] for t in texts]
         blocked: list[dict[str, set[int]]] = [{} for _ in texts]
         todo = [i for i, p in enumerate(parse) if p]
-        for i, doc in zip(todo, rules.nlp_.pipe([texts[i] for i in todo], batch_size=batch_size)):
+        for i, doc in zip(
+            todo, rules.nlp_.pipe([texts[i] for i in todo], batch_size=batch_size), strict=True
+        ):
             dropped: list[TagHit] = []
             rule_hits[i] = rules.tag_doc(doc, source, suppressed=dropped)
             if proba is not None:

@@ -109,13 +109,16 @@ def default_comment_redactor(settings: Settings) -> Callable[[list[str]], list[s
 
 
 def default_tagger(settings: Settings) -> tuple[Any, str]:
-    """The rule tagger over the taxonomy in ``settings.models_dir`` and its version string."""
+    """The taxonomy's rule tagger plus callback-promise detection, and their version string."""
+    from classify.chain import TaggerChain
+    from classify.promises import PromiseTagger
     from classify.rules import RuleTagger
     from classify.taxonomy import load_taxonomy
 
     path = settings.models_dir / "taxonomy.json"
     taxonomy = load_taxonomy(path if path.exists() else None)
-    return RuleTagger(taxonomy=taxonomy).fit(), f"rules:{taxonomy.version}"
+    tagger = TaggerChain([RuleTagger(taxonomy=taxonomy), PromiseTagger()]).fit()
+    return tagger, f"rules:{taxonomy.version}+promises:1"
 
 
 def run_nightly(
