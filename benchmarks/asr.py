@@ -40,6 +40,7 @@ class Row:
     beam: int = 5
     vad: bool = True
     batch: int | None = None
+    workers: int | None = None  # channel workers; None = the engine default (2)
     layout: str = "stereo"  # or "mono": both channels mixed into one
     device: str = "cpu"
     default: bool = False  # exactly `qa asr CALL [--model M]`: the engine's defaults
@@ -50,7 +51,8 @@ class Row:
             return "qa asr defaults"
         parts = ["greedy" if self.beam == 1 else f"beam{self.beam}"]
         parts += ["vad" if self.vad else "no-vad", self.layout]
-        return " ".join(parts + ([f"batch{self.batch}"] if self.batch else []))
+        parts += [f"batch{self.batch}"] if self.batch else []
+        return " ".join(parts + (["one-channel-at-a-time"] if self.workers == 1 else []))
 
     def options(self) -> dict:
         """make_engine keyword arguments, as `qa asr` builds them from its flags."""
@@ -59,6 +61,8 @@ class Row:
         opts: dict = {"model": self.model, "beam_size": self.beam, "vad_filter": self.vad}
         if self.batch:
             opts["batch_size"] = self.batch
+        if self.workers:
+            opts["channel_workers"] = self.workers
         if self.device != "cpu":
             opts.update(device=self.device, compute_type="float16")
         return opts
@@ -70,6 +74,8 @@ class Row:
         flags.append("--vad" if self.vad else "--no-vad")
         if self.batch:
             flags += ["--batch-size", str(self.batch)]
+        if self.workers:
+            flags += ["--channel-workers", str(self.workers)]
         return flags + (["--device", self.device] if self.device != "cpu" else [])
 
 
@@ -77,12 +83,12 @@ ROWS = (
     Row("qa-asr-default", default=True),
     Row("fw-tiny-b5-vad"),
     Row("fw-tiny-greedy-vad", beam=1),
+    Row("fw-tiny-b5-vad-serial", workers=1),
+    Row("fw-tiny-greedy-vad-serial", beam=1, workers=1),
     Row("fw-tiny-b5-novad", vad=False),
     Row("fw-tiny-b5-vad-mono", layout="mono"),
     Row("fw-tiny-b5-vad-batch8", batch=8),
     Row("fw-tiny-greedy-vad-batch8", beam=1, batch=8),
-    Row("fw-tiny-b5-vad-batch16", batch=16),
-    Row("fw-tiny-greedy-vad-batch16", beam=1, batch=16),
     Row("ow-tiny-b5-vad", engine="openai-whisper"),
     Row("ow-tiny-greedy-vad", engine="openai-whisper", beam=1),
     Row("ow-tiny-b5-novad", engine="openai-whisper", vad=False),

@@ -36,3 +36,18 @@ class TaggerChain:
             for hits, more in zip(out, tagger.tag_many(texts, source=source), strict=True):
                 hits.extend(more)
         return out
+
+    def tag_conversations(
+        self, conversations: Sequence[Sequence[tuple[str, str]]]
+    ) -> list[list[Any]]:
+        """Hits of the taggers that read whole conversations (``TransferTagger``): a list of
+        ``TurnHit`` per conversation, in tagger order. Others are skipped."""
+        conversations = [list(c) for c in conversations]
+        out: list[list[Any]] = [[] for _ in conversations]
+        for tagger in self.taggers:
+            method = getattr(tagger, "tag_conversations", None)
+            if method is None:
+                continue
+            for hits, more in zip(out, method(conversations), strict=True):
+                hits.extend(more)
+        return out

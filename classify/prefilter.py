@@ -13,6 +13,7 @@ Candidates are a superset of the texts the rules match, so results are unchanged
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,15 @@ def _anchor(pattern: Sequence[dict[str, Any]]) -> tuple[frozenset[str], frozense
     return best
 
 
+def _regex_anchor(pattern: Sequence[dict[str, Any]]) -> re.Pattern[str] | None:
+    """The ``LOWER`` regex of a required token ("re-?explain"), for patterns with no word."""
+    for token in pattern:
+        value = token.get("LOWER")
+        if _required(token) and isinstance(value, dict) and set(value) == {"REGEX"}:
+            return re.compile(str(value["REGEX"]))
+    return None
+
+
 class RulePrefilter:
     """Which texts could match a rule of a source (built from a fitted ``RuleTagger``)."""
 
@@ -79,15 +89,21 @@ class RulePrefilter:
         self.words: dict[str, set[str]] = {}
         self.stems: dict[str, tuple[str, ...]] = {}
         self.everything: dict[str, bool] = {}
+        self.regexes: dict[str, tuple[re.Pattern[str], ...]] = {}
         for source in SOURCES:
             words: set[str] = set()
             stems: set[str] = set()
+            regexes: list[re.Pattern[str]] = []
             everything = False
             for spec in rules.taxonomy_:
                 for pattern in spec.patterns_for(source):
                     anchor = _anchor(pattern)
                     if anchor is None:
-                        everything = True
+                        regex = _regex_anchor(pattern)
+                        if regex is None:
+                            everything = True
+                        else:
+                            regexes.append(regex)
                         continue
                     words |= anchor[0]
                     for lemma in anchor[1]:
@@ -98,17 +114,20 @@ class RulePrefilter:
             self.words[source] = words
             self.stems[source] = tuple(sorted(stems))
             self.everything[source] = everything
+            self.regexes[source] = tuple(regexes)
 
     def candidates(self, texts: Sequence[str], source: str, batch_size: int = 1000) -> list[bool]:
         """Per text: could a rule of ``source`` match it?"""
         if self.everything[source]:
             return [True] * len(texts)
-        words, stems = self.words[source], self.stems[source]
+        words, stems, regexes = self.words[source], self.stems[source], self.regexes[source]
         out = []
         for doc in self.nlp.tokenizer.pipe(texts, batch_size=batch_size):
             lowers = {t.lower_ for t in doc}
             out.append(
-                not lowers.isdisjoint(words) or any(w.startswith(stems) for w in lowers)
+                not lowers.isdisjoint(words)
+                or any(w.startswith(stems) for w in lowers)
+                or any(rx.search(w) for rx in regexes for w in lowers)
             )
         return out
 

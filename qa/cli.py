@@ -19,6 +19,7 @@ from qa.commands import models as models_commands
 from qa.commands import text as text_commands
 from qa.commands.asr import asr as asr_command
 from qa.commands.report import report as report_command
+from qa.commands.tag import tag as tag_command
 from qa.commands.why import why as why_command
 from qa.config import Settings
 
@@ -176,28 +177,6 @@ def transcribe(
 
 
 @app.command()
-def tag(
-    taxonomy: Annotated[
-        Path | None, typer.Option(help="Taxonomy JSON (default models/taxonomy.json).")
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """Tag survey comments and transcripts whose text or taxonomy changed since last time."""
-    from qa.console import err_console, print_stage, rich_progress
-    from qa.nightly import default_tagger
-    from qa.pipeline import tag_calls
-
-    settings = _settings(models_dir=taxonomy.parent if taxonomy else None)
-    try:
-        tagger, version = default_tagger(settings)
-    except (ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
-    report = tag_calls(_engine(db), tagger=tagger, version=version, progress=rich_progress)
-    print_stage(report, err_console())
-    raise typer.Exit(2 if report.failed else 0)
-
-
-@app.command()
 def kpis(
     by: Annotated[GroupBy | None, typer.Option(help="Group rows by this dimension.")] = None,
     since: Annotated[
@@ -252,14 +231,17 @@ def kpis(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    reviewer: Annotated[
+        str, typer.Option(help="Name stored with decisions made in this UI (theme promotions).")
+    ] = "reviewer",
     db: DbOption = None,
 ) -> None:
-    """Serve the review UI (calls list, transcript with tags, confirm / reject)."""
+    """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes)."""
     from review_ui.app import serve as serve_ui
 
     engine = _engine(db)
     typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
-    serve_ui(engine, host=host, port=port)
+    serve_ui(engine, host=host, port=port, reviewer=reviewer)
 
 
 @app.command()
@@ -270,9 +252,9 @@ def nightly(
     map_: MapOption = None,
     survey_map: SurveyMapOption = None,
     agent_channel: Annotated[
-        Channel | None, typer.Option(help="Stereo channel of the agent [left].")
+        Channel | None, typer.Option(help="Stereo channel of the agent (default: left).")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Whisper model [tiny.en].")] = None,
+    model: Annotated[str | None, typer.Option(help="Whisper model (default: tiny.en).")] = None,
     db: DbOption = None,
 ) -> None:
     """Run every stage on a folder of exports; safe to re-run (resumes, never duplicates)."""
@@ -297,6 +279,12 @@ def nightly(
         print_ingest(ingest_report, console)
     for stage in report.stages:
         print_stage(stage, console)
+    if report.themes is not None:
+        t = report.themes
+        console.print(
+            f"[bold]themes[/bold]: {t.mode}, {t.themes} themes, {t.assigned} texts assigned,"
+            f" {t.unassigned} unassigned"
+        )
     typer.echo(format_table([report.kpis]))
     for warning in report.warnings:
         console.print(f"[yellow]warning: {warning}[/yellow]")
@@ -327,6 +315,7 @@ def demo(
 
 
 # Commands that live in their own modules (heavy imports stay inside their bodies).
+app.command(name="tag")(tag_command)
 app.command(name="why")(why_command)
 app.command(name="asr")(asr_command)
 app.command(name="report")(report_command)

@@ -28,6 +28,7 @@ from qa.pipeline import (
     transcribe_calls,
 )
 from qa.tables import Run
+from qa.themes_stage import ThemeReport
 
 EXIT_OK, EXIT_FATAL, EXIT_PARTIAL = 0, 1, 2
 CALLS_FILE, SURVEYS_FILE = "calls.csv", "surveys.csv"
@@ -42,6 +43,7 @@ class NightlyReport:
     stages: list[StageReport] = field(default_factory=list)
     kpis: dict[str, Any] = field(default_factory=dict)
     report_path: Path | None = None
+    themes: ThemeReport | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -69,6 +71,13 @@ class NightlyReport:
             }
         for stage in self.stages:
             out[stage.stage] = {"done": stage.done, "failed": len(stage.failed)}
+        if self.themes is not None:
+            out["themes"] = {
+                "mode": self.themes.mode,
+                "themes": self.themes.themes,
+                "assigned": self.themes.assigned,
+                "unassigned": self.themes.unassigned,
+            }
         return out
 
 
@@ -108,17 +117,36 @@ def default_comment_redactor(settings: Settings) -> Callable[[list[str]], list[s
     return lambda texts: [r.text for r in redactor.redact_many(texts)]
 
 
-def default_tagger(settings: Settings) -> tuple[Any, str]:
-    """The taxonomy's rule tagger plus callback-promise detection, and their version string."""
+def trained_model_path(settings: Settings) -> Path:
+    """Where ``qa text train`` / ``qa tag --retrain`` save the learned tagger."""
+    from classify.model_store import MODEL_FILE
+
+    return settings.models_dir / "trained" / MODEL_FILE
+
+
+def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tuple[Any, str]:
+    """The tagger every run uses, and its version string (a new version re-tags every call).
+
+    The taxonomy's rules, plus the learned model when one was trained (``qa tag --retrain``
+    or ``qa text train``), callback promises in agent turns, and transfer announcements
+    with their reasons.
+    """
     from classify.chain import TaggerChain
+    from classify.combined import CombinedTagger
     from classify.promises import PromiseTagger
     from classify.rules import RuleTagger
     from classify.taxonomy import load_taxonomy
+    from classify.transfer_tags import TransferTagger
 
-    path = settings.models_dir / "taxonomy.json"
-    taxonomy = load_taxonomy(path if path.exists() else None)
-    tagger = TaggerChain([RuleTagger(taxonomy=taxonomy), PromiseTagger()]).fit()
-    return tagger, f"rules:{taxonomy.version}+promises:1"
+    path = taxonomy_path or settings.models_dir / "taxonomy.json"
+    taxonomy = load_taxonomy(path if taxonomy_path or path.exists() else None)
+    model_path = trained_model_path(settings)
+    combined = CombinedTagger(
+        RuleTagger(taxonomy=taxonomy), model_path if model_path.exists() else None
+    )
+    transfers = TransferTagger()
+    tagger = TaggerChain([combined, PromiseTagger(), transfers]).fit()
+    return tagger, f"rules:{combined.version}+promises:1+{transfers.version}"
 
 
 def run_nightly(
@@ -170,6 +198,7 @@ def run_nightly(
         report.stages.append(
             tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
         )
+        report.themes = _themes(engine, report)
         with Session(engine) as session:
             calls, surveys = load_facts(session)
         options = KpiOptions(
@@ -184,6 +213,28 @@ def run_nightly(
         raise
     _close_run(engine, run.id, status, report)
     return report
+
+
+def update_themes(engine: Engine, *, full: bool = False, k: int | None = None) -> ThemeReport:
+    """Bring the themes up to date: new texts join their closest theme, or everything is
+    re-clustered (``full``, first run, changed model, too many unassigned texts)."""
+    from classify.embeddings import Embedder
+    from qa.themes_stage import theme_calls
+
+    embedder = Embedder()
+    return theme_calls(
+        engine, embed=embedder.encode, model_name=f"{embedder.model}:{embedder.backend_name}",
+        full=full, k=k,
+    )  # fmt: skip
+
+
+def _themes(engine: Engine, report: NightlyReport) -> ThemeReport | None:
+    """The theme stage; a failure leaves last night's themes and is a warning, not a crash."""
+    try:
+        return update_themes(engine)
+    except (ValueError, RuntimeError, OSError) as exc:
+        report.warnings.append(f"themes not updated: {exc}")
+        return None
 
 
 def _write_report(

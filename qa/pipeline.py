@@ -174,6 +174,25 @@ def _hit_to_tag(call: Call, turn: Turn | None, hit: Any) -> Tag:
     )
 
 
+def _tag_conversations(
+    tagger: Any,
+    todo: Sequence[tuple[Call, str, str]],
+    turns: dict[int, list[Turn]],
+    new_tags: dict[tuple[Any, ...], Tag],
+) -> None:
+    """Hits that need a whole call's turns (transfer announcements and their reasons)."""
+    method = getattr(tagger, "tag_conversations", None)
+    if method is None:
+        return
+    calls = [(call, turns[call.id]) for call, _, _ in todo if turns[call.id]]  # type: ignore[index]
+    found = method([[(t.speaker, t.text) for t in call_turns] for _, call_turns in calls])
+    for (call, call_turns), hits in zip(calls, found, strict=True):
+        for turn_hit in hits:
+            tag = _hit_to_tag(call, call_turns[turn_hit.turn_index], turn_hit.hit)
+            key = (tag.call_id, tag.tag, tag.turn_index, tag.span_start, tag.span_end)
+            new_tags.setdefault(key, tag)
+
+
 def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: str) -> int:
     """Tag one chunk of calls whose inputs changed; returns how many were (re)tagged."""
     ids = [c.id for c in calls]
@@ -218,6 +237,7 @@ def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: st
                 # A mono turn is scanned as both parties; keep one hit per span.
                 key = (tag.call_id, tag.tag, tag.turn_index, tag.span_start, tag.span_end)
                 new_tags.setdefault(key, tag)
+    _tag_conversations(tagger, todo, turns, new_tags)
     todo_ids = [call.id for call, _, _ in todo]
     # Machine tags are replaced wholesale; human decisions (method "human") are kept.
     session.exec(delete(Tag).where(col(Tag.call_id).in_(todo_ids), col(Tag.method) != "human"))

@@ -66,6 +66,7 @@ class MetricsView:
     overtalk_seconds: float
     agent_wpm: float | None
     customer_wpm: float | None
+    extra: dict[str, Any]  # talk ratios, long silences, interruptions, holds (transcribe.metrics)
 
 
 @dataclass(frozen=True)

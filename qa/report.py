@@ -107,8 +107,9 @@ def load_themes(session: Session, limit: int = MAX_THEMES) -> tuple[Theme, ...]:
 
     from qa.tables import Cluster
 
-    rows = session.exec(select(Cluster).order_by(col(Cluster.size).desc()).limit(limit))
-    return tuple(Theme(r.label or "(unlabelled)", tuple(r.keywords or ()), r.size) for r in rows)
+    live = select(Cluster).where(Cluster.size > 0)  # ended themes keep their row at size 0
+    rows = session.exec(live.order_by(col(Cluster.size).desc()).limit(limit))
+    return tuple(Theme(r.label or "(unnamed)", tuple(r.keywords or ()), r.size) for r in rows)
 
 
 def load_directions(session: Session) -> dict[str, str]:

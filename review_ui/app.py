@@ -23,6 +23,7 @@ from qa import crud, queries
 from qa.db import session_scope
 from review_ui import render
 from review_ui.insights import build_insights_tab, call_from_query
+from review_ui.themes import build_themes_tab
 
 DEFAULT_TAGS = (
     "re-explain",
@@ -280,6 +281,7 @@ def build_app(
                             notes = gr.Textbox(label="Notes", lines=2, elem_id="review-notes")
                             review_btn = gr.Button("Save review", elem_id="save-review")
             build_insights_tab(engine)
+            build_themes_tab(engine, reviewer)
 
         detail = [header, audio, survey, transcript, tags_html, tag_choice, status]
         private: dict[str, Any] = {"api_visibility": "private"}
@@ -314,13 +316,14 @@ def serve(
     port: int = 7860,
     *,
     tag_names: Sequence[str] | None = None,
+    reviewer: str = "reviewer",
     prevent_thread_lock: bool = False,
     **launch_kwargs: Any,
 ) -> gr.Blocks:
     """Build and launch the app locally (no share link, no telemetry); returns the Blocks."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    demo = build_app(engine, tag_names=tag_names)
+    demo = build_app(engine, tag_names=tag_names, reviewer=reviewer)
     launch_kwargs.setdefault("quiet", True)
     launch_kwargs.setdefault("show_error", True)
     demo.launch(

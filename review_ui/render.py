@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from itertools import pairwise
 
-from qa.queries import CallDetail, SurveyView, TagView, TurnView
+from qa.queries import CallDetail, MetricsView, SurveyView, TagView, TurnView
 
 SPEAKER_LABELS = {"agent": "Agent", "customer": "Customer"}
 TAG_COLUMNS = ("tag", "method", "score", "where", "evidence", "decision")
@@ -183,7 +183,42 @@ def render_header(detail: CallDetail) -> str:
     return (
         f'<div class="qa-header" data-call-id="{detail.id}"><h2>Call #{detail.id} · '
         f"{escape(detail.external_id)}</h2>{kv}{badges}</div>{error}"
+        + render_metrics(detail.metrics)
     )
+
+
+def _ratio(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, (int, float)) else "—"
+
+
+def render_metrics(m: MetricsView | None) -> str:
+    """The call's conversation metrics (from the two channels' timings), one line."""
+    if m is None:
+        return ""
+    extra = m.extra or {}
+
+    def wpm(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0f}"
+
+    def talk(seconds: float, ratio_key: str) -> str:
+        return f"{fmt_time(seconds)} ({_ratio(extra.get(ratio_key))})"
+
+    by_agent = extra.get("interruptions_by_agent", "—")
+    by_customer = extra.get("interruptions_by_customer", "—")
+    hold = float(extra.get("hold_seconds") or 0.0)
+    items = [
+        ("Agent talk", talk(m.agent_talk_seconds, "agent_talk_ratio")),
+        ("Customer talk", talk(m.customer_talk_seconds, "customer_talk_ratio")),
+        ("Silence", fmt_time(m.silence_seconds)),
+        ("Longest silence", fmt_time(m.longest_silence_seconds)),
+        ("Silences > 5 s", str(extra.get("silences_over_5s", "—"))),
+        ("Overtalk", fmt_time(m.overtalk_seconds)),
+        ("Interruptions (agent / customer)", f"{by_agent} / {by_customer}"),
+        ("Hold", f"{fmt_time(hold)} in {len(extra.get('holds') or ())}"),
+        ("Words / min (agent / customer)", f"{wpm(m.agent_wpm)} / {wpm(m.customer_wpm)}"),
+    ]
+    kv = "".join(f'<span class="qa-kv"><b>{escape(k)}</b>{escape(v)}</span>' for k, v in items)
+    return f'<div class="qa-header qa-metrics" data-metrics="1">{kv}</div>'
 
 
 def _score(key: str, value: object) -> str:

@@ -47,7 +47,7 @@ def test_highlight_escapes_text_and_wraps_span():
 
 def test_highlight_falls_back_to_evidence_search_and_reports_unplaced():
     html, unplaced = render.highlight("Please TRANSFER me", [tv("transfer", evidence="transfer")])
-    assert '>TRANSFER</mark> me' in html and unplaced == []
+    assert ">TRANSFER</mark> me" in html and unplaced == []
     bad = tv("rushed", start=50, end=60, evidence="not in text")
     html, unplaced = render.highlight("short", [bad])
     assert html == "short" and unplaced == [bad]
@@ -156,8 +156,13 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
         cid, api_name="/open_call"
     )
     assert "C-1001" in header and "Dana Reyes" in header and "Billing" in header
+    # The call metrics from the two channels' timings.
+    assert "<b>Agent talk</b>2:00 (57%)" in header and "<b>Customer talk</b>1:30 (43%)" in header
+    assert "<b>Longest silence</b>0:12" in header and "<b>Silences &gt; 5 s</b>2" in header
+    assert "<b>Interruptions (agent / customer)</b>3 / 1" in header
+    assert "<b>Hold</b>0:35 in 1" in header and "150 / 140" in header
     assert audio  # the fixture wrote a recording, so the player is shown
-    assert ">2</span><span class=\"k\">CSAT" in survey
+    assert '>2</span><span class="k">CSAT' in survey
     assert 'data-speaker="agent"' in transcript and 'data-speaker="customer"' in transcript
     assert 'data-tag="re-explain"' in transcript and "&lt;b&gt;agent&lt;/b&gt;" in transcript
     assert "transfer" in tags and "Opened call" in status

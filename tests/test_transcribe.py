@@ -214,6 +214,9 @@ class SignalEngine:
             return []
         return [Segment(loud[0] / 16000, (loud[-1] + 1) / 16000, "unknown", "sound")]
 
+    def transcribe_channels(self, channels: list[np.ndarray]) -> list[list[Segment]]:
+        return [self.transcribe_channel(c) for c in channels]
+
 
 def test_transcribe_file_routes_stereo_channels(tmp_path: Path) -> None:
     silent = np.zeros(16000, np.int16)

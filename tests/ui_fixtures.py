@@ -211,6 +211,15 @@ def populate(engine: Engine, recordings_dir: Path | None = None) -> dict[str, in
                 overtalk_seconds=2.5,
                 agent_wpm=150.0,
                 customer_wpm=140.0,
+                extra={
+                    "agent_talk_ratio": 120 / 210,
+                    "customer_talk_ratio": 90 / 210,
+                    "silences_over_5s": 2,
+                    "interruptions_by_agent": 3,
+                    "interruptions_by_customer": 1,
+                    "holds": [[40.0, 75.0]],
+                    "hold_seconds": 35.0,
+                },
             )
         )
         s.add(

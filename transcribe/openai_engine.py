@@ -38,7 +38,7 @@ class OpenAIWhisperEngine(WhisperEngineBase):
         model: str = "tiny.en",
         device: str = "cpu",
         cpu_threads: int = 0,
-        beam_size: int = 5,
+        beam_size: int = 1,
         vad_filter: bool = True,
         language: str | None = "en",
         **options: Any,

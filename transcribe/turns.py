@@ -28,7 +28,8 @@ def transcribe_file(
     _check_agent_channel(agent_channel)
     channels = load_audio(path, sample_rate=SAMPLE_RATE)
     if len(channels) == 2 and not is_dual_mono(*channels):
-        left, right = (engine.transcribe_channel(ch) for ch in channels)
+        # Both parties at once where the engine can (channel_workers > 1).
+        left, right = engine.transcribe_channels(channels)
         segments = merge_turns(left, right, agent_channel=agent_channel)
     else:
         segments = sort_segments(

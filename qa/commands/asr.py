@@ -59,7 +59,14 @@ def asr(
         typer.Option(min=1, help="Decode this many VAD chunks at once (faster-whisper)."),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option(min=1, help="CPU threads for the engine (engine default).")
+        int | None,
+        typer.Option(min=1, help="CPU threads per channel worker (default: cores / workers)."),
+    ] = None,
+    channel_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Stereo channels decoded at once (faster-whisper; default 2, 1 = in turn)."
+        ),
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, or cuda for a GPU.")] = "cpu",
     compute_type: Annotated[
@@ -91,6 +98,7 @@ def asr(
         ("vad_filter", vad),
         ("batch_size", batch_size),
         ("cpu_threads", threads),
+        ("channel_workers", channel_workers),
         ("initial_prompt", initial_prompt),
         ("hotwords", hotwords),
     ):

@@ -21,7 +21,8 @@ def _fail(message: str) -> typer.Exit:
 
 def report(
     since: Annotated[
-        str | None, typer.Option(help="First call start (ISO date/time, inclusive) [all data].")
+        str | None,
+        typer.Option(help="First call start (ISO date/time, inclusive) (default: all data)."),
     ] = None,
     until: Annotated[
         str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")

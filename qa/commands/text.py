@@ -59,7 +59,7 @@ OutputOption = Annotated[
 ]
 ModelsDirOption = Annotated[
     Path | None,
-    typer.Option("--models-dir", help="Folder of trained models [default: models/trained]."),
+    typer.Option("--models-dir", help="Folder of trained models (default: models/trained)."),
 ]
 
 
@@ -158,7 +158,8 @@ def _tagger(choice: TaggerChoice, models_dir: Path | None, threshold: float) -> 
 
     path = (models_dir or default_models_dir()) / MODEL_FILE
     if choice is TaggerChoice.rules or (choice is TaggerChoice.auto and not path.is_file()):
-        return RuleTagger().fit()
+        # Rules only; the prefilter skips the parse for texts no pattern can match.
+        return CombinedTagger(RuleTagger(), None).fit()
     from classify.learned import LearnedTagger
 
     try:
@@ -348,7 +349,8 @@ def cluster(
     file: FileArg,
     column: Annotated[str, typer.Option("--column", "-c", help="Column with the text.")] = "text",
     k: Annotated[
-        int | None, typer.Option("--k", min=1, help="Number of clusters [chosen automatically].")
+        int | None,
+        typer.Option("--k", min=1, help="Number of clusters (default: chosen automatically)."),
     ] = None,
     format: FormatOption = TextFormat.jsonl,
     output: OutputOption = None,

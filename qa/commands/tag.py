@@ -1,0 +1,114 @@
+"""``qa tag``: tag what changed, optionally retrain the learned tagger first, update themes.
+
+Registered on the ``qa`` app in ``qa.cli``. Heavy imports (spaCy, sentence-transformers,
+scikit-learn) happen inside the function, so ``qa --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def _fail(message: str) -> typer.Exit:
+    from qa.console import err_console
+
+    err_console().print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def tag(
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy JSON (default models/taxonomy.json).")
+    ] = None,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="First retrain the learned tagger on the taxonomy's examples + every "
+            "reviewer decision in the database; then re-tag every call with it.",
+        ),
+    ] = False,
+    themes: Annotated[
+        bool,
+        typer.Option("--themes/--no-themes", help="Afterwards update the themes (clusters)."),
+    ] = True,
+    recluster: Annotated[
+        bool,
+        typer.Option(
+            "--recluster",
+            help="Re-cluster every text instead of adding new texts to existing themes "
+            "(theme ids are kept where themes continue).",
+        ),
+    ] = False,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            min=2, help="Number of themes on a re-cluster (default: chosen automatically)."
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
+        ),
+    ] = None,
+) -> None:
+    """Tag survey comments and transcripts whose text, taxonomy or model changed since last
+    time; transfer announcements get their reason (transfer:billing, ...)."""
+    from qa.config import Settings
+    from qa.console import err_console, print_stage, rich_progress
+    from qa.db import make_engine
+    from qa.nightly import default_tagger, trained_model_path, update_themes
+    from qa.pipeline import tag_calls
+
+    console = err_console()
+    try:
+        settings = Settings.from_env()
+        engine = make_engine(db)
+    except Exception as exc:  # a bad setting or an unreachable database is fatal; say which
+        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+    if retrain:
+        _retrain(engine, trained_model_path(settings).parent, taxonomy, console)
+    try:
+        tagger, version = default_tagger(settings, taxonomy)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    report = tag_calls(engine, tagger=tagger, version=version, progress=rich_progress)
+    print_stage(report, console)
+    if themes:
+        with console.status("themes: embedding and clustering"):
+            result = update_themes(engine, full=recluster, k=k)
+        console.print(
+            f"[bold]themes[/bold]: {result.mode}, {result.themes} themes"
+            f" ({result.new_themes} new), {result.assigned} texts assigned,"
+            f" {result.unassigned} unassigned of {result.texts}"
+        )
+    raise typer.Exit(2 if report.failed else 0)
+
+
+def _retrain(engine: Any, models_dir: Path, taxonomy: Path | None, console: Any) -> None:
+    from classify import RuleTagger, load_taxonomy
+    from qa.training import retrain
+
+    try:
+        tax = load_taxonomy(taxonomy)
+        with console.status("retraining the learned tagger (embeddings + cross-validation)"):
+            report = retrain(
+                engine, models_dir=models_dir, taxonomy=tax, rules=RuleTagger(tax).fit()
+            )
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(f"retrain failed: {exc}") from exc
+    counts = ", ".join(f"{v} {k}" for k, v in report.examples.items())
+    console.print(
+        f"[bold]retrain[/bold]: {counts} examples, {report.seconds:.1f}s -> {report.path}"
+    )
+    for s in report.scores:
+        f1 = "—" if s.f1 is None else f"{s.f1:.2f}"
+        console.print(f"  {s.tag}: cross-validated F1 {f1} ({s.positives} positive)")
+    for tag_name, why in report.skipped.items():
+        console.print(f"  [yellow]not learned:[/yellow] {tag_name}: {why}")
+    if report.unused:
+        console.print(f"  {report.unused} reviewer decision(s) had no text to learn from")

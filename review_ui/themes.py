@@ -1,0 +1,195 @@
+"""The review UI's Themes tab: see the discovered themes, rename one, promote one to a tag.
+
+``build_themes_tab(engine, reviewer)`` is called inside ``build_app``'s ``gr.Tabs()``. It
+lists the live themes (``Cluster.size > 0``, largest first) with their keywords and
+examples, and the member texts of the chosen theme with ``?call=`` links into the review
+screen. Writes go through ``qa.themes_stage`` in ``session_scope`` (which commits); their
+errors become a "**Not saved:**" status. Endpoints ``themes`` (refresh), ``rename_theme``,
+``promote_theme`` take the theme (id or ``"id: name"``) first and return
+``(table, theme, members HTML, status)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from html import escape
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, func, select
+
+from qa.db import session_scope
+from qa.tables import Call, Cluster, ThemeMember
+
+COLUMNS = ["id", "theme", "size", "keywords", "promoted tag", "examples"]
+EMPTY = "No themes yet: run `qa tag` or `qa nightly` to discover themes."
+UNNAMED = "(unnamed)"
+MAX_KEYWORDS = 5
+MAX_EXAMPLES = 2
+MAX_MEMBERS = 50
+Outputs = tuple[pd.DataFrame, Any, str, str]
+
+
+def _name(row: Cluster) -> str:
+    """What a reviewer calls the theme: its label, else its top keywords."""
+    return row.label or ", ".join((row.keywords or [])[:3]) or UNNAMED
+
+
+def live_themes(engine: Engine) -> list[Cluster]:
+    """Themes that currently have members (ended themes keep a size-0 row), largest first."""
+    with session_scope(engine) as s:
+        query = select(Cluster).where(Cluster.size > 0)
+        return list(s.exec(query.order_by(col(Cluster.size).desc(), col(Cluster.id))))
+
+
+def themes_table(rows: list[Cluster]) -> pd.DataFrame:
+    """One row per theme: id, label (or "(unnamed)"), size, keywords, tag, examples."""
+    data = [
+        [
+            r.id,
+            r.label or UNNAMED,
+            r.size,
+            ", ".join((r.keywords or [])[:MAX_KEYWORDS]),
+            r.promoted_tag or "",
+            " | ".join((r.examples or [])[:MAX_EXAMPLES]),
+        ]
+        for r in rows
+    ]
+    return pd.DataFrame(data, columns=COLUMNS)
+
+
+def parse_theme(value: Any) -> int | None:
+    """The theme id in a dropdown value: an int, ``"7"`` or ``"7: billing"``; else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value) if value == value else None  # NaN: nothing chosen
+    head = str(value).split(":", 1)[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def members_html(engine: Engine, selected: Any) -> str:
+    """The chosen theme's member texts (closest first) with ``?call=`` links."""
+    from qa.report_sections import call_link, table
+
+    cluster_id = parse_theme(selected)
+    if cluster_id is None:
+        return '<div class="qa-ins"><p class="empty">Choose a theme to see its texts.</p></div>'
+    with session_scope(engine) as s:
+        where = ThemeMember.cluster_id == cluster_id
+        total = s.exec(select(func.count()).select_from(ThemeMember).where(where)).one()
+        rows = s.exec(
+            select(ThemeMember, Call.external_id)
+            .join(Call, col(Call.id) == ThemeMember.call_id)
+            .where(where)
+            .order_by(col(ThemeMember.similarity).desc(), col(ThemeMember.id))
+            .limit(MAX_MEMBERS)
+        ).all()
+    if not rows:
+        return '<div class="qa-ins"><p class="empty">This theme has no member texts.</p></div>'
+    # Relative ?call= links reopen this app on that call (``call_from_query``).
+    cells = [(call_link("", ext), m.source if m.turn_index is None else f"turn {m.turn_index}",
+              escape(m.text), f"{m.similarity:.2f}") for m, ext in rows]  # fmt: skip
+    more = f" (closest {len(rows)} shown)" if total > len(rows) else ""
+    head = f"<h3>Theme #{cluster_id}: {total} text{'' if total == 1 else 's'}{more}</h3>"
+    body = table(("call", "where", "text", "similarity"), cells, {3}, wide=True)
+    return f'<div class="qa-ins">{head}{body}</div>'
+
+
+def render_themes(engine: Engine, selected: Any, message: str | None = None) -> Outputs:
+    """Table, dropdown update, members HTML and status; keeps ``selected`` while it lives."""
+    rows = live_themes(engine)
+    choices = [(f"{r.id}: {_name(r)}", r.id) for r in rows]
+    ids = [r.id for r in rows]
+    current = parse_theme(selected)
+    current = current if current in ids else next(iter(ids), None)
+    summary = f"**{len(rows)} themes** ({sum(r.size for r in rows)} texts)." if rows else EMPTY
+    dropdown = gr.update(choices=choices, value=current)
+    return themes_table(rows), dropdown, members_html(engine, current), message or summary
+
+
+def _save(engine: Engine, selected: Any, write: Callable[[Session, int], str]) -> Outputs:
+    """Run ``write(session, theme id)`` in one transaction; its errors become "Not saved"."""
+    cid = parse_theme(selected)
+    if cid is None:
+        return render_themes(engine, selected, "**Not saved:** choose a theme first.")
+    try:
+        with session_scope(engine) as s:
+            done = write(s, cid)
+    except (ValueError, LookupError) as exc:  # bad name / unknown theme: nothing was written
+        return render_themes(engine, selected, f"**Not saved:** {exc}")
+    return render_themes(engine, cid, f"**Saved.** {done}")
+
+
+def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
+    """Rename the chosen theme; a bad label or unknown theme gives a "Not saved" status."""
+    from qa.themes_stage import rename_theme
+
+    def write(s: Session, cid: int) -> str:
+        row = rename_theme(session=s, cluster_id=cid, label=label or "")
+        return f"Theme #{cid} is now “{escape(row.label)}”."
+
+    return _save(engine, selected, write)
+
+
+def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) -> Outputs:
+    """Promote the chosen theme to a human tag on its calls; reports how many were tagged."""
+    from qa.themes_stage import promote_theme
+
+    tag = (tag_name or "").strip()
+
+    def write(s: Session, cid: int) -> str:
+        n = promote_theme(session=s, cluster_id=cid, tag_name=tag, reviewer=reviewer)
+        note = "" if n else " (every member call already had a reviewer's decision on it)"
+        calls = "1 call" if n == 1 else f"{n} calls"
+        return f"Theme #{cid} promoted to tag “{tag}”: {calls} tagged{note}."
+
+    return _save(engine, selected, write)
+
+
+def build_themes_tab(engine: Engine, reviewer: str) -> gr.Tab:
+    """Add the Themes tab (call inside ``gr.Tabs()`` in a ``gr.Blocks``); returns the tab.
+
+    ``reviewer`` is recorded on the tags a promotion creates.
+    """
+    from qa.report_html import CSS
+
+    def pick_row(evt: gr.SelectData):  # type: ignore[no-untyped-def]
+        row = evt.row_value or []
+        return parse_theme(row[0]) if row else gr.update()
+
+    small: dict[str, Any] = {"scale": 0, "min_width": 140}
+    with gr.Tab("Themes", id="themes", elem_id="themes-tab") as tab:
+        status = gr.Markdown("Open this tab or press Refresh to list the themes.",
+                             elem_id="themes-status")  # fmt: skip
+        table = gr.Dataframe(headers=COLUMNS, interactive=False, max_height=360, wrap=True,
+                             label="Themes (largest first) — select a row to choose it",
+                             elem_id="themes-table")  # fmt: skip
+        with gr.Row(equal_height=True):
+            # Custom values: a client may pass an id the (possibly stale) choices lack.
+            theme = gr.Dropdown([], label="Theme", allow_custom_value=True,
+                                elem_id="theme-choice", scale=2)  # fmt: skip
+            refresh_btn = gr.Button("Refresh", elem_id="themes-refresh", **small)
+        with gr.Row(equal_height=True):
+            label = gr.Textbox(label="New name", placeholder="e.g. billing errors",
+                               elem_id="theme-label", scale=2)  # fmt: skip
+            rename_btn = gr.Button("Rename", variant="primary", elem_id="rename-theme", **small)
+            tag_name = gr.Textbox(label="Tag name", placeholder="e.g. billing-error",
+                                  elem_id="theme-tag", scale=2)  # fmt: skip
+            promote_btn = gr.Button("Promote to tag", elem_id="promote-theme", **small)
+        members = gr.HTML(css_template=CSS, elem_id="theme-members")
+    outputs = [table, theme, members, status]
+    private: dict[str, Any] = {"api_visibility": "private"}
+    refresh, show = partial(render_themes, engine), partial(members_html, engine)
+    rename_theme, promote_theme = partial(rename, engine), partial(promote, engine, reviewer)
+    refresh_btn.click(refresh, [theme], outputs, api_name="themes")
+    tab.select(refresh, [theme], outputs, **private)
+    rename_btn.click(rename_theme, [theme, label], outputs, api_name="rename_theme")
+    label.submit(rename_theme, [theme, label], outputs, **private)
+    promote_btn.click(promote_theme, [theme, tag_name], outputs, api_name="promote_theme")
+    theme.input(show, [theme], members, **private)
+    table.select(pick_row, None, theme, **private).then(show, [theme], members, **private)
+    return tab

@@ -1,0 +1,237 @@
+"""The Themes tab: list, rename and promote themes through gradio_client, and once in chromium.
+
+The themes are written straight into the ``cluster`` / ``theme_member`` tables (no
+clustering, no model): a UI test needs known rows, not discovered ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+from sqlmodel import select
+
+from qa.db import make_engine, session_scope
+from qa.tables import Cluster, Tag, ThemeMember
+from tests.ui_fixtures import populate
+
+REVIEWER = "theme-lead"
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
+WAIT_TURN = "Someone promised to call me back last week and never did."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Four themes over ``populate``'s calls (one ended); returns name -> cluster id."""
+    with session_scope(engine) as s:
+        rows = {
+            "wait": Cluster(keywords=["hold", "waited", "minutes", "queue", "hour", "forever"],
+                            examples=[WAIT_COMMENT, WAIT_TURN, "third"], size=2),
+            "router": Cluster(label="router trouble", keywords=["router", "connection"],
+                              examples=["My router keeps dropping the connection."], size=1),
+            "notes": Cluster(label="notes lost", keywords=["notes", "time"],
+                             examples=["Fine. Please make sure they have my notes this time."],
+                             size=1),
+            "ended": Cluster(label="old theme", keywords=["gone"], size=0),
+        }  # fmt: skip
+        s.add_all(rows.values())
+        s.flush()
+        cid = {name: row.id for name, row in rows.items()}
+        s.add_all(
+            [
+                ThemeMember(cluster_id=cid["wait"], call_id=ids["C-1001"], source="comment",
+                            text=WAIT_COMMENT, similarity=0.91),
+                ThemeMember(cluster_id=cid["wait"], call_id=ids["C-1003"], source="transcript",
+                            turn_index=1, text=WAIT_TURN, similarity=0.72),
+                ThemeMember(cluster_id=cid["router"], call_id=ids["C-1002"], source="transcript",
+                            turn_index=1, text="My router keeps dropping the connection.",
+                            similarity=0.88),
+                ThemeMember(cluster_id=cid["notes"], call_id=ids["C-1001"], source="transcript",
+                            turn_index=4, text=rows["notes"].examples[0], similarity=0.8),
+                ThemeMember(cluster_id=None, call_id=ids["C-1002"], source="comment",
+                            text="Sam was great.", similarity=0.2),
+            ]
+        )  # fmt: skip
+    return cid
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from review_ui.app import build_app
+
+    engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.db"))
+    ids = populate(engine)
+    themes = add_themes(engine, ids)
+    demo = build_app(engine, reviewer=REVIEWER)
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
+                quiet=True, share=False)  # fmt: skip
+    try:
+        yield demo, engine, ids, themes
+    finally:
+        demo.close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(served):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(served[0].local_url, verbose=False)
+
+
+def snapshot(engine) -> tuple[list[tuple], list[tuple]]:  # type: ignore[no-untyped-def]
+    """Every cluster's (id, label, promoted tag) and every tag row: to check nothing changed."""
+    with session_scope(engine) as s:
+        clusters = [(c.id, c.label, c.promoted_tag) for c in s.exec(select(Cluster))]
+        tags = [(t.call_id, t.tag, t.method, t.present) for t in s.exec(select(Tag))]
+    return sorted(clusters), sorted(tags)
+
+
+def test_parse_theme_accepts_ids_and_dropdown_text() -> None:
+    from review_ui.themes import parse_theme
+
+    assert parse_theme(7) == 7 and parse_theme(7.0) == 7 and parse_theme("7") == 7
+    assert parse_theme("12: billing, refund") == 12 and parse_theme(" 3 ") == 3
+    assert parse_theme(None) is None and parse_theme("") is None and parse_theme("abc") is None
+    assert parse_theme(float("nan")) is None and parse_theme(True) is None
+
+
+def test_empty_database_says_how_to_discover_themes(tmp_path: Path) -> None:
+    from review_ui.themes import EMPTY, render_themes
+
+    engine = make_engine(str(tmp_path / "empty.db"))
+    try:
+        table, dropdown, members, status = render_themes(engine, None)
+    finally:
+        engine.dispose()
+    assert status == EMPTY and "qa nightly" in status
+    assert table.empty and dropdown["choices"] == [] and dropdown["value"] is None
+    assert "Choose a theme" in members
+
+
+def test_app_has_themes_tab_and_endpoints(served):
+    demo = served[0]
+    names = {d.api_name for d in demo.fns.values() if d.api_name}
+    assert {"themes", "rename_theme", "promote_theme", "insights", "list_calls"} <= names
+    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
+    assert {"themes-tab", "themes-table", "theme-choice", "rename-theme", "promote-theme",
+            "themes-status", "theme-members"} <= ids  # fmt: skip
+
+
+def test_listing_shows_live_themes_largest_first(client, served):
+    _, _, _, themes = served
+    table, theme, members, status = client.predict(None, api_name="/themes")
+    assert table["headers"] == ["id", "theme", "size", "keywords", "promoted tag", "examples"]
+    rows = table["data"]
+    assert [r[0] for r in rows] == [themes["wait"], themes["router"], themes["notes"]]
+    wait = rows[0]
+    assert wait[1] == "(unnamed)" and wait[2] == 2
+    assert wait[3] == "hold, waited, minutes, queue, hour"  # top 5 keywords
+    assert wait[5] == f"{WAIT_COMMENT} | {WAIT_TURN}"  # 2 examples
+    assert "old theme" not in str(rows)  # ended themes (size 0) are hidden
+    assert status == "**3 themes** (4 texts)."
+    # the largest theme is chosen and its members listed, closest first, with deep links
+    assert theme["value"] == themes["wait"]
+    unnamed = f"{themes['wait']}: hold, waited, minutes"  # no label: its top keywords
+    assert theme["choices"][0] == [unnamed, themes["wait"]]
+    assert 'href="?call=C-1001"' in members and 'href="?call=C-1003"' in members
+    assert members.index("C-1001") < members.index("C-1003") and "turn 1" in members
+    assert "&amp; got transferred" in members  # member text is escaped
+    # refresh keeps the chosen theme, and the dropdown's "id: name" text works too
+    _, theme, members, _ = client.predict(f"{themes['router']}: router trouble", api_name="/themes")
+    assert theme["value"] == themes["router"] and 'href="?call=C-1002"' in members
+
+
+def test_rename_changes_the_label(client, served):
+    _, engine, _, themes = served
+    table, theme, _, status = client.predict(
+        themes["router"], "  Router drops  ", api_name="/rename_theme"
+    )
+    assert status.startswith("**Saved.**") and "Router drops" in status
+    assert theme["value"] == themes["router"]
+    assert [f"{themes['router']}: Router drops", themes["router"]] in theme["choices"]
+    assert [r[1] for r in table["data"] if r[0] == themes["router"]] == ["Router drops"]
+    with session_scope(engine) as s:
+        assert s.get(Cluster, themes["router"]).label == "Router drops"
+
+
+def test_promote_tags_member_calls(client, served):
+    _, engine, ids, themes = served
+    table, _, _, status = client.predict(themes["wait"], "long-hold", api_name="/promote_theme")
+    assert status.startswith("**Saved.**") and "long-hold" in status and "2 calls tagged" in status
+    assert [r[4] for r in table["data"] if r[0] == themes["wait"]] == ["long-hold"]
+    with session_scope(engine) as s:
+        tags = s.exec(select(Tag).where(Tag.tag == "long-hold")).all()
+        cluster = s.get(Cluster, themes["wait"])
+        assert cluster.promoted_tag == "long-hold" and cluster.label == "long-hold"
+    assert sorted(t.call_id for t in tags) == sorted([ids["C-1001"], ids["C-1003"]])
+    assert all(t.method == "human" and t.present and t.reviewer == REVIEWER for t in tags)
+    assert {t.evidence for t in tags} == {WAIT_COMMENT, WAIT_TURN}
+    # promoting again tags nobody twice
+    *_, status = client.predict(themes["wait"], "long-hold", api_name="/promote_theme")
+    assert "0 calls tagged" in status
+
+
+def test_bad_input_is_not_saved_and_changes_nothing(client, served):
+    _, engine, _, themes = served
+    before = snapshot(engine)
+    cases = [
+        ("/promote_theme", themes["notes"], "Bad Tag!", "is not valid"),
+        ("/promote_theme", 9999, "fine-tag", "no theme with id 9999"),
+        ("/rename_theme", 9999, "New name", "no theme with id 9999"),
+        ("/rename_theme", themes["notes"], "   ", "label is empty"),
+        ("/rename_theme", "abc", "New name", "choose a theme first"),
+    ]
+    for api, theme, text, expected in cases:
+        table, _, _, status = client.predict(theme, text, api_name=api)
+        assert status.startswith("**Not saved:**") and expected in status, (api, status)
+        assert "Traceback" not in status and len(table["data"]) == 3
+    assert snapshot(engine) == before
+
+
+@pytest.mark.browser
+def test_rename_theme_in_chromium(served):
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}")
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    demo, engine, _, themes = served
+    cid = themes["notes"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(30_000)
+            page.goto(demo.local_url)
+            page.get_by_role("tab", name="Themes").click()
+            table = page.locator("#themes-table")  # the grid also keeps hidden copies of cells
+            table.get_by_text("notes lost", exact=True).filter(visible=True).first.wait_for()
+            page.locator("#theme-choice input").click()
+            page.locator(f"[role=option][aria-label='{cid}: notes lost']").click()
+            page.locator("#theme-members").get_by_text("C-1001").wait_for()
+            page.locator("#theme-label textarea").fill("Lost case notes")
+            page.locator("#rename-theme").click()
+            page.locator("#themes-status").get_by_text("Lost case notes").wait_for()
+            table.get_by_text("Lost case notes", exact=True).filter(visible=True).first.wait_for()
+            if shot := os.environ.get("QA_THEMES_SCREENSHOT"):
+                page.screenshot(path=shot, full_page=True)
+        finally:
+            browser.close()
+    with session_scope(engine) as s:
+        assert s.get(Cluster, cid).label == "Lost case notes"
