@@ -8,7 +8,7 @@ exact lower-cased words, and for a lemma every form it can take (the lemma, its 
 inflections by prefix, the lemmatizer's irregular forms: "told" for "tell"). Texts without
 any anchor skip the pipeline; the others get the full parse and the real ``RuleTagger``.
 Candidates are a superset of the texts the rules match, so results are unchanged
-(tests/test_learned.py checks this on the taxonomy's examples).
+(tests/test_prefilter.py checks this on the taxonomy's examples).
 """
 
 from __future__ import annotations
@@ -49,10 +49,20 @@ def _required(token: dict[str, Any]) -> bool:
     return False
 
 
-def _anchor(pattern: Sequence[dict[str, Any]]) -> tuple[frozenset[str], frozenset[str]] | None:
+def _anchor(
+    pattern: Sequence[dict[str, Any]], stop_words: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]] | None:
     """(lower-cased words, lemmas) of the most selective required token, or None if the
-    pattern requires no word-naming token (then it cannot be prefiltered)."""
+    pattern requires no word-naming token (then it cannot be prefiltered).
+
+    Most selective: naming no stop word ("to", "me", "with" are in most texts), then naming
+    the fewest words."""
     best: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def cost(anchor: tuple[frozenset[str], frozenset[str]]) -> tuple[bool, int]:
+        named = anchor[0] | {lemma.lower() for lemma in anchor[1]}
+        return (not named.isdisjoint(stop_words), len(named))
+
     for token in pattern:
         if not _required(token):
             continue
@@ -66,7 +76,7 @@ def _anchor(pattern: Sequence[dict[str, Any]]) -> tuple[frozenset[str], frozense
             if not lemmas or any(lemma in CLOSED_LEMMAS for lemma in lemmas):
                 continue
             choice = (frozenset(), frozenset(lemmas))
-        if best is None or len(choice[0]) + len(choice[1]) < len(best[0]) + len(best[1]):
+        if best is None or cost(choice) < cost(best):
             best = choice
     return best
 
@@ -86,6 +96,7 @@ class RulePrefilter:
     def __init__(self, rules: RuleTagger):
         self.nlp = rules.nlp_
         irregular = _irregular_forms(self.nlp)
+        stop_words = frozenset(w.lower() for w in self.nlp.Defaults.stop_words)
         self.words: dict[str, set[str]] = {}
         self.stems: dict[str, tuple[str, ...]] = {}
         self.everything: dict[str, bool] = {}
@@ -97,7 +108,7 @@ class RulePrefilter:
             everything = False
             for spec in rules.taxonomy_:
                 for pattern in spec.patterns_for(source):
-                    anchor = _anchor(pattern)
+                    anchor = _anchor(pattern, stop_words)
                     if anchor is None:
                         regex = _regex_anchor(pattern)
                         if regex is None:
