@@ -18,6 +18,7 @@ import typer
 from qa.commands import models as models_commands
 from qa.commands import text as text_commands
 from qa.commands.asr import asr as asr_command
+from qa.commands.options import DbOption
 from qa.commands.report import report as report_command
 from qa.commands.tag import tag as tag_command
 from qa.commands.why import why as why_command
@@ -31,12 +32,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
-    ),
-]
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="Map a calls.csv column: COLUMN=ExportColumn (repeatable)."),

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from qa.commands.options import DbOption
+
 
 def _fail(message: str) -> typer.Exit:
     from qa.console import err_console
@@ -34,12 +36,7 @@ def report(
     window_hours: Annotated[
         float | None, typer.Option(help="Repeat-contact window, 24-72 hours [48].")
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Write the HTML report: KPI tiles, daily trends, drivers, themes, actions with the calls
     to review, repeat contacts and broken callback promises, survey-bias warnings."""

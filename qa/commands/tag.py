@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from qa.commands.options import DbOption
+
 
 def _fail(message: str) -> typer.Exit:
     from qa.console import err_console
@@ -49,12 +51,7 @@ def tag(
             min=2, help="Number of themes on a re-cluster (default: chosen automatically)."
         ),
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Tag survey comments and transcripts whose text, taxonomy or model changed since last
     time; transfer announcements get their reason (transfer:billing, ...)."""

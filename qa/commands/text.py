@@ -224,7 +224,7 @@ def train(
     ] = False,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database file or URL [env QA_DB_URL; default ./callqa.db]"),
+        typer.Option("--db", help="Database file or URL (env QA_DB_URL; default ./callqa.db)."),
     ] = None,
     taxonomy_examples: Annotated[
         bool,

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from qa.commands.options import DbOption
+
 
 class Outcome(StrEnum):
     csat = "csat"
@@ -83,12 +85,7 @@ def why(
         float | None, typer.Option(help="Repeat-contact window in hours [48].")
     ] = None,
     fmt: Annotated[WhyFormat, typer.Option("--format", help="Output format.")] = WhyFormat.table,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db", help="Database file or SQLAlchemy URL [env QA_DB_URL; default ./callqa.db]"
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Drivers of an outcome: per tag prevalence, effect with 95% CI, q-value, adjusted effect,
     impact (most harmful first). See qa.driver_stats for the definitions."""
