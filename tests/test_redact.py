@@ -536,3 +536,27 @@ def test_presidio_transcript_redaction(redactor: Redactor) -> None:
     ]
     assert [w.text for w in redacted.segments[1].words][-2:] == ["[PERSON]", "[PERSON]"]
     assert redacted_time_spans(original, spans) == {"customer": [(4.5, 5.0 + 0.5), (8.0, 13.0)]}
+
+
+@pytest.mark.slow
+def test_qa_asr_redact_masks_names_but_keeps_timings(tmp_path: Path) -> None:
+    """`qa asr --redact` masks what the pipeline masks; without it the text is verbatim."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    recording = Path(__file__).parents[1] / "qa/demo/data/recordings/C0006.ogg"
+    runner = CliRunner()
+    outputs = {}
+    for flag in ("--redact", "--no-redact"):
+        out = tmp_path / f"{flag}.json"
+        result = runner.invoke(app, ["asr", str(recording), "-o", str(out), flag])
+        assert result.exit_code == 0, result.output
+        outputs[flag] = json.loads(out.read_text())
+    plain, masked = outputs["--no-redact"], outputs["--redact"]
+    assert "Tom" in plain["text"] and "Tom" not in masked["text"]
+    assert "[PERSON]" in masked["text"]
+    assert [s["start"] for s in masked["segments"]] == [s["start"] for s in plain["segments"]]
+    assert masked["metrics"] == plain["metrics"]

@@ -85,6 +85,14 @@ def asr(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact/--no-redact",
+            help="Mask card / account / phone numbers, emails, ids, names and addresses "
+            "(Presidio + spoken digits), as the pipeline does before storing.",
+        ),
+    ] = False,
 ) -> None:
     """Transcribe one recording (no database): turns, word timings and call metrics."""
     from transcribe import AudioError, compute_metrics, make_engine, transcribe_file
@@ -129,7 +137,11 @@ def asr(
         raise _fail(str(exc)) from exc
     elapsed = time.perf_counter() - started
 
-    metrics = compute_metrics(transcript)
+    metrics = compute_metrics(transcript)  # timings only: the same before or after redaction
+    if redact:
+        from transcribe.redact import Redactor
+
+        transcript, _spans = Redactor().redact_transcript(transcript)
     rendered = render(format.value, transcript, file=file, metrics=metrics)
     if rendered and not rendered.endswith("\n"):
         rendered += "\n"
