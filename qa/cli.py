@@ -18,7 +18,7 @@ import typer
 from qa.commands import models as models_commands
 from qa.commands import text as text_commands
 from qa.commands.asr import asr as asr_command
-from qa.commands.options import DbOption
+from qa.commands.options import DbOption, fail, open_engine
 from qa.commands.report import report as report_command
 from qa.commands.tag import tag as tag_command
 from qa.commands.why import why as why_command
@@ -63,27 +63,11 @@ class Channel(StrEnum):
     right = "right"
 
 
-def _fail(message: str) -> typer.Exit:
-    from qa.console import err_console
-
-    err_console().print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
-
-
-def _engine(db: str | None):  # type: ignore[no-untyped-def]
-    from qa.db import make_engine
-
-    try:
-        return make_engine(db)
-    except Exception as exc:  # a bad URL or an unreachable server is fatal, and should say so
-        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
-
-
 def _settings(**overrides: object) -> Settings:
     try:
         return Settings.from_env(**overrides)
     except (ValueError, TypeError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 def _when(value: str | None, flag: str) -> datetime | None:
@@ -94,7 +78,7 @@ def _when(value: str | None, flag: str) -> datetime | None:
     try:
         return parse_timestamp(value, flag)
     except RowError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 @app.command()
@@ -102,7 +86,7 @@ def init(db: DbOption = None) -> None:
     """Create the database tables (safe to run again)."""
     from qa.db import resolve_url
 
-    _engine(db)
+    open_engine(db)
     typer.echo(f"database ready: {resolve_url(db)}")
 
 
@@ -122,8 +106,8 @@ def ingest(
     from qa.nightly import default_comment_redactor
 
     if calls is None and surveys is None:
-        raise _fail("nothing to ingest: give --calls FILE and/or --surveys FILE")
-    engine, console, reports = _engine(db), err_console(), []
+        raise fail("nothing to ingest: give --calls FILE and/or --surveys FILE")
+    engine, console, reports = open_engine(db), err_console(), []
     try:
         with Session(engine) as session:
             if calls is not None:
@@ -136,7 +120,7 @@ def ingest(
                     ingest_surveys(surveys, session=session, mapping=mapping, redact=redact)
                 )
     except IngestError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for report in reports:
         print_ingest(report, console)
     raise typer.Exit(2 if any(r.rejects for r in reports) else 0)
@@ -163,9 +147,9 @@ def transcribe(
     try:
         transcriber = default_transcriber(settings)
     except (ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     report = transcribe_calls(
-        _engine(db), transcriber=transcriber, call_ids=call, progress=rich_progress
+        open_engine(db), transcriber=transcriber, call_ids=call, progress=rich_progress
     )
     print_stage(report, err_console())
     raise typer.Exit(2 if report.failed else 0)
@@ -206,7 +190,7 @@ def kpis(
 
     settings = _settings(window_hours=window_hours, service_level_seconds=service_level_seconds)
     options = KpiOptions(settings.window_hours, settings.service_level_seconds)
-    with Session(_engine(db)) as session:
+    with Session(open_engine(db)) as session:
         history, surveys = load_facts(session)
     calls = filter_calls(history, _when(since, "--since"), _when(until, "--until"))
     if by is None:
@@ -234,7 +218,7 @@ def serve(
     """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes)."""
     from review_ui.app import serve as serve_ui
 
-    engine = _engine(db)
+    engine = open_engine(db)
     typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
     serve_ui(engine, host=host, port=port, reviewer=reviewer)
 
@@ -264,12 +248,12 @@ def nightly(
     console = err_console()
     try:
         report = run_nightly(
-            folder, engine=_engine(db), settings=settings,
+            folder, engine=open_engine(db), settings=settings,
             mapping=parse_mapping(map_ or []), survey_mapping=parse_mapping(survey_map or []),
             progress=rich_progress,
         )  # fmt: skip
     except (IngestError, ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for ingest_report in report.ingests:
         print_ingest(ingest_report, console)
     for stage in report.stages:

@@ -174,6 +174,12 @@ def _hit_to_tag(call: Call, turn: Turn | None, hit: Any) -> Tag:
     )
 
 
+def _keep(new_tags: dict[tuple[Any, ...], Tag], tag: Tag) -> None:
+    """Add ``tag`` unless the same tag already covers the same span of the same turn (a mono
+    turn is scanned as both parties; keep one hit per span)."""
+    new_tags.setdefault((tag.call_id, tag.tag, tag.turn_index, tag.span_start, tag.span_end), tag)
+
+
 def _tag_conversations(
     tagger: Any,
     todo: Sequence[tuple[Call, str, str]],
@@ -188,9 +194,7 @@ def _tag_conversations(
     found = method([[(t.speaker, t.text) for t in call_turns] for _, call_turns in calls])
     for (call, call_turns), hits in zip(calls, found, strict=True):
         for turn_hit in hits:
-            tag = _hit_to_tag(call, call_turns[turn_hit.turn_index], turn_hit.hit)
-            key = (tag.call_id, tag.tag, tag.turn_index, tag.span_start, tag.span_end)
-            new_tags.setdefault(key, tag)
+            _keep(new_tags, _hit_to_tag(call, call_turns[turn_hit.turn_index], turn_hit.hit))
 
 
 def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: str) -> int:
@@ -233,10 +237,7 @@ def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: st
         hits = tagger.tag_many([text for _, _, text in items], source=source)
         for (call, turn, _), text_hits in zip(items, hits, strict=True):
             for hit in text_hits:
-                tag = _hit_to_tag(call, turn, hit)
-                # A mono turn is scanned as both parties; keep one hit per span.
-                key = (tag.call_id, tag.tag, tag.turn_index, tag.span_start, tag.span_end)
-                new_tags.setdefault(key, tag)
+                _keep(new_tags, _hit_to_tag(call, turn, hit))
     _tag_conversations(tagger, todo, turns, new_tags)
     todo_ids = [call.id for call, _, _ in todo]
     # Machine tags are replaced wholesale; human decisions (method "human") are kept.

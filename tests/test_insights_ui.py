@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,36 +16,22 @@ from sqlmodel import Session
 
 from qa.db import make_engine
 from tests.synthetic import make_synthetic
-from tests.ui_fixtures import populate
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ui_fixtures import launched, populate, ui_client
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from review_ui.app import serve
-
     engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.db"))
     ids = populate(engine)
     with Session(engine) as s:
         make_synthetic(300, seed=5, start=datetime(2024, 5, 6), days=14).insert(s)
-    demo = serve(engine, port=_free_port(), prevent_thread_lock=True)
-    try:
+    with launched(engine) as demo:
         yield demo, engine, ids
-    finally:
-        demo.close()
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def client(served):  # type: ignore[no-untyped-def]
-    from gradio_client import Client
-
-    return Client(served[0].local_url, verbose=False)
+    return ui_client(served[0])
 
 
 def test_app_has_review_and_insights_tabs(served):

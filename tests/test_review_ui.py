@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -15,7 +14,7 @@ from qa.db import make_engine, session_scope
 from qa.queries import SurveyView, TagView, TurnView
 from qa.tables import Review, Tag
 from review_ui import render
-from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, populate
+from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, launched, populate, ui_client
 
 
 def tv(tag="re-explain", start=None, end=None, evidence="", turn=0, source="transcript", **kw):
@@ -101,33 +100,18 @@ def test_render_survey_tags_and_header_escape():
 # ---- the app through gradio_client ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from review_ui.app import serve
-
     tmp = tmp_path_factory.mktemp("ui")
     engine = make_engine(str(tmp / "qa.db"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
-    demo = serve(engine, port=_free_port(), prevent_thread_lock=True)
-    try:
+    with launched(engine) as demo:
         yield demo, engine, ids
-    finally:
-        demo.close()
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def client(served):
-    from gradio_client import Client
-
-    demo, _, _ = served
-    return Client(demo.local_url, verbose=False)
+def client(served):  # type: ignore[no-untyped-def]
+    return ui_client(served[0])
 
 
 def test_build_app_is_a_blocks_with_named_endpoints(served):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -19,18 +18,12 @@ from sqlmodel import select
 
 from qa.db import make_engine, session_scope
 from qa.tables import Cluster, Tag, ThemeMember
-from tests.ui_fixtures import populate
+from tests.ui_fixtures import launched, populate, ui_client
 
 REVIEWER = "theme-lead"
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
 WAIT_TURN = "Someone promised to call me back last week and never did."
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -69,26 +62,16 @@ def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[n
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from review_ui.app import build_app
-
     engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.db"))
     ids = populate(engine)
     themes = add_themes(engine, ids)
-    demo = build_app(engine, reviewer=REVIEWER)
-    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
-                quiet=True, share=False)  # fmt: skip
-    try:
+    with launched(engine, reviewer=REVIEWER) as demo:
         yield demo, engine, ids, themes
-    finally:
-        demo.close()
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def client(served):  # type: ignore[no-untyped-def]
-    from gradio_client import Client
-
-    return Client(served[0].local_url, verbose=False)
+    return ui_client(served[0])
 
 
 def snapshot(engine) -> tuple[list[tuple], list[tuple]]:  # type: ignore[no-untyped-def]

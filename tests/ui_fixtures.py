@@ -14,15 +14,47 @@
 from __future__ import annotations
 
 import math
+import socket
 import struct
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from qa.db import session_scope
 from qa.tables import Call, CallMetrics, Review, Survey, Tag, Turn
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a test server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def launched(engine: Engine, **serve_options: Any) -> Iterator[Any]:
+    """``review_ui.app.serve`` on a free port; closes the app and disposes ``engine`` after."""
+    from review_ui.app import serve
+
+    demo = serve(engine, port=free_port(), prevent_thread_lock=True, **serve_options)
+    try:
+        yield demo
+    finally:
+        demo.close()
+        engine.dispose()
+
+
+def ui_client(demo: Any) -> Any:
+    """A ``gradio_client.Client`` on a launched app."""
+    from gradio_client import Client
+
+    return Client(demo.local_url, verbose=False)
+
 
 RE_EXPLAIN_TEXT = (
     "I have to explain this again, I already told the last <b>agent</b> & nobody wrote it down."

@@ -1,10 +1,14 @@
-"""Typer options shared by several ``qa`` commands (one definition, one help text)."""
+"""Pieces shared by the ``qa`` commands: the ``--db`` option, the fatal-error exit, and
+opening the database with an error that names it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 # Parentheses, not brackets: Typer's rich help treats "[...]" as markup and drops it.
 DbOption = Annotated[
@@ -13,3 +17,21 @@ DbOption = Annotated[
         "--db", help="Database file or SQLAlchemy URL (env QA_DB_URL; default ./callqa.db)."
     ),
 ]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr; the caller raises the returned ``Exit(1)``."""
+    from qa.console import err_console
+
+    err_console().print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def open_engine(db: str | None) -> Engine:
+    """``qa.db.make_engine(db)``; a bad URL or an unreachable server exits 1, naming ``db``."""
+    from qa.db import make_engine
+
+    try:
+        return make_engine(db)
+    except Exception as exc:  # any driver error is fatal here, and should say which database
+        raise fail(f"cannot open database {db or '(default)'}: {exc}") from exc

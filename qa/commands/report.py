@@ -11,14 +11,7 @@ from typing import Annotated
 
 import typer
 
-from qa.commands.options import DbOption
-
-
-def _fail(message: str) -> typer.Exit:
-    from qa.console import err_console
-
-    err_console().print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
+from qa.commands.options import DbOption, fail, open_engine
 
 
 def report(
@@ -42,28 +35,24 @@ def report(
     to review, repeat contacts and broken callback promises, survey-bias warnings."""
     from qa.config import Settings
     from qa.console import err_console
-    from qa.db import make_engine
     from qa.records import RowError, parse_timestamp
     from qa.report import write_report
 
     if not ui_url.startswith(("http://", "https://")):
-        raise _fail(f"--ui-url {ui_url!r} must start with http:// or https://")
+        raise fail(f"--ui-url {ui_url!r} must start with http:// or https://")
     try:
         settings = Settings.from_env(window_hours=window_hours)
         start = parse_timestamp(since, "--since") if since else None
         end = parse_timestamp(until, "--until") if until else None
     except (ValueError, TypeError, RowError) as exc:
-        raise _fail(str(exc)) from exc
-    try:
-        engine = make_engine(db)
-    except Exception as exc:  # a bad URL or an unreachable server is fatal, and should say so
-        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+        raise fail(str(exc)) from exc
+    engine = open_engine(db)
     try:
         insights = write_report(
             engine, out, since=start, until=end, ui_url=ui_url, window_hours=settings.window_hours
         )
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     err_console().print(
         f"{len(insights.triggers)} actions, {len(insights.repeats.broken_promises)} broken "
         f"callback promises, {len(insights.bias.warnings)} survey-bias warnings"

@@ -11,14 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qa.commands.options import DbOption
-
-
-def _fail(message: str) -> typer.Exit:
-    from qa.console import err_console
-
-    err_console().print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
+from qa.commands.options import DbOption, fail, open_engine
 
 
 def tag(
@@ -57,22 +50,21 @@ def tag(
     time; transfer announcements get their reason (transfer:billing, ...)."""
     from qa.config import Settings
     from qa.console import err_console, print_stage, rich_progress
-    from qa.db import make_engine
     from qa.nightly import default_tagger, trained_model_path, update_themes
     from qa.pipeline import tag_calls
 
     console = err_console()
     try:
         settings = Settings.from_env()
-        engine = make_engine(db)
-    except Exception as exc:  # a bad setting or an unreachable database is fatal; say which
-        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+    except (ValueError, TypeError) as exc:  # a bad QA_* variable; the message names it
+        raise fail(str(exc)) from exc
+    engine = open_engine(db)
     if retrain:
         _retrain(engine, trained_model_path(settings).parent, taxonomy, console)
     try:
         tagger, version = default_tagger(settings, taxonomy)
     except (ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     report = tag_calls(engine, tagger=tagger, version=version, progress=rich_progress)
     print_stage(report, console)
     if themes:
@@ -97,7 +89,7 @@ def _retrain(engine: Any, models_dir: Path, taxonomy: Path | None, console: Any)
                 engine, models_dir=models_dir, taxonomy=tax, rules=RuleTagger(tax).fit()
             )
     except (ValueError, FileNotFoundError) as exc:
-        raise _fail(f"retrain failed: {exc}") from exc
+        raise fail(f"retrain failed: {exc}") from exc
     counts = ", ".join(f"{v} {k}" for k, v in report.examples.items())
     console.print(
         f"[bold]retrain[/bold]: {counts} examples, {report.seconds:.1f}s -> {report.path}"

@@ -22,6 +22,8 @@ from typing import IO, Annotated, Any
 
 import typer
 
+from qa.commands.options import DbOption, fail
+
 app = typer.Typer(
     name="text",
     help="Tag, train on, classify and cluster texts in any CSV (no database).",
@@ -61,14 +63,6 @@ ModelsDirOption = Annotated[
     Path | None,
     typer.Option("--models-dir", help="Folder of trained models (default: models/trained)."),
 ]
-
-
-def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on stderr; the caller raises the returned ``Exit(1)``."""
-    from qa.console import err_console
-
-    err_console().print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
 
 
 def read_column(file: Path, *columns: str) -> Any:
@@ -222,10 +216,7 @@ def train(
     from_db: Annotated[
         bool, typer.Option("--from-db", help="Add reviewer decisions from the database.")
     ] = False,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Database file or URL (env QA_DB_URL; default ./callqa.db)."),
-    ] = None,
+    db: DbOption = None,
     taxonomy_examples: Annotated[
         bool,
         typer.Option("--taxonomy/--no-taxonomy", help="Add the taxonomy's example sentences."),

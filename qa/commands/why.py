@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from qa.commands.options import DbOption
+from qa.commands.options import DbOption, fail, open_engine
 
 
 class Outcome(StrEnum):
@@ -34,13 +34,6 @@ class WhyFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    from qa.console import err_console
-
-    err_console().print(f"[red]error:[/red] {message}")
-    return typer.Exit(1)
-
-
 def _controls(text: str) -> tuple[str, ...]:
     from qa.drivers import check_controls
 
@@ -50,7 +43,7 @@ def _controls(text: str) -> tuple[str, ...]:
     try:
         return check_controls(names)
     except ValueError as exc:
-        raise _fail(f"--controls: {exc} (or 'none')") from exc
+        raise fail(f"--controls: {exc} (or 'none')") from exc
 
 
 def why(
@@ -94,7 +87,6 @@ def why(
     from qa.change import compare_periods, format_change
     from qa.config import Settings
     from qa.console import err_console
-    from qa.db import make_engine
     from qa.driver_data import load_driver_data
     from qa.drivers import analyse, analyse_by, drivers_json, format_analysis
     from qa.kpis import KpiOptions
@@ -105,25 +97,22 @@ def why(
         start = parse_timestamp(since, "--since") if since else None
         end = parse_timestamp(until, "--until") if until else None
     except (ValueError, TypeError, RowError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     chosen = _controls(controls)
-    try:
-        engine = make_engine(db)
-    except Exception as exc:  # a bad URL or an unreachable server is fatal, and should say so
-        raise _fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+    engine = open_engine(db)
     options = KpiOptions(settings.window_hours, settings.service_level_seconds)
 
     with Session(engine) as session:
         if compare is not None:
             if since or by:
-                raise _fail("--compare takes its periods from its value; drop --since / --by")
+                raise fail("--compare takes its periods from its value; drop --since / --by")
             try:
                 change = compare_periods(
                     session, outcome=outcome.value, compare=compare, until=end, min_n=min_n,
                     options=options,
                 )  # fmt: skip
             except ValueError as exc:
-                raise _fail(str(exc)) from exc
+                raise fail(str(exc)) from exc
             text = json.dumps(change.to_dict(), indent=2, default=str)
             typer.echo(text if fmt is WhyFormat.json else format_change(change))
             return
