@@ -142,8 +142,11 @@ class TorchBackend(Backend):
         return mean_pool(out.last_hidden_state.numpy(), mask)
 
 
-def _backends() -> dict[str, type[Backend]]:
-    # Imported here: those modules subclass ``Backend`` from this one (numpy-only imports).
+@functools.cache
+def backends() -> dict[str, type[Backend]]:
+    """Backend name -> class. ``auto`` resolves to ``AUTO_BACKEND``."""
+    # Imported on first use, not at import time: those modules subclass ``Backend`` from
+    # this one, so either may be imported first.
     from classify.onnx_export import OnnxBackend, OnnxInt8Backend
     from classify.static_embed import StaticBackend
 
@@ -153,8 +156,10 @@ def _backends() -> dict[str, type[Backend]]:
     }  # fmt: skip
 
 
-BACKENDS: dict[str, type[Backend]] = _backends()
-"""Backend name -> class. ``auto`` resolves to ``AUTO_BACKEND``."""
+def __getattr__(name: str) -> Any:
+    if name == "BACKENDS":  # the old constant, kept for callers
+        return backends()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Embedder:
@@ -187,16 +192,16 @@ class Embedder:
     def backend_name(self) -> str:
         """The concrete backend ``backend`` resolves to."""
         name = AUTO_BACKEND if self.backend == "auto" else self.backend
-        if name not in BACKENDS:
+        if name not in backends():
             raise ValueError(
-                f"unknown embedding backend {self.backend!r}; valid: auto, {', '.join(BACKENDS)}"
+                f"unknown embedding backend {self.backend!r}; valid: auto, {', '.join(backends())}"
             )
         return name
 
     def _ready(self) -> Backend:
         if getattr(self, "backend_", None) is None:
             path = model_dir(self.model)
-            backend = BACKENDS[self.backend_name](path)
+            backend = backends()[self.backend_name](path)
             backend.load()
             self.tokenizer_ = load_tokenizer(path)
             self.backend_ = backend

@@ -165,6 +165,15 @@ class ThemeModel:
         best = sims.argmax(axis=1)
         return np.asarray(self.ids_)[best], sims[np.arange(len(x)), best]
 
+    def sample_rows(self, n_distinct: int) -> np.ndarray:
+        """Which of ``n_distinct`` distinct texts (in first-occurrence order) ``fit``
+        clusters; the others are assigned to the nearest cluster. Callers that embed only
+        some texts exactly (``classify.sampled_embed``) embed these."""
+        if n_distinct <= self.sample_size:
+            return np.arange(n_distinct)
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(n_distinct, self.sample_size, replace=False))
+
     # ----------------------------------------------------------------------------- internals
 
     def _embed(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
@@ -187,12 +196,7 @@ class ThemeModel:
         n = len(x)
         if n == 0:
             return np.zeros(0, dtype=int)
-        rng = np.random.default_rng(self.random_state)
-        fit_rows = (
-            np.arange(n)
-            if n <= self.sample_size
-            else np.sort(rng.choice(n, self.sample_size, replace=False))
-        )
+        fit_rows = self.sample_rows(n)
         sample = x[fit_rows]
         labels, self.k_, self.k_scores_ = fit_partition(
             sample, self.k, self.method, k_range=self.k_range, seed=self.random_state,

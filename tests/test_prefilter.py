@@ -47,8 +47,27 @@ def test_candidates_cover_every_rule_match_and_skip_unrelated_texts(
 
 def test_regex_patterns_do_not_disable_the_prefilter(rules: RuleTagger) -> None:
     prefilter = RulePrefilter(rules)
-    assert not prefilter.everything["comment"] and prefilter.regexes["comment"]
+    assert not prefilter.everything["comment"] and prefilter.index["comment"].regexes
     assert prefilter.candidates(["I had to re-explain it", "Play some jazz"], "comment") == [
         True,
         False,
     ]
+
+
+def test_a_pattern_needs_all_its_required_words(rules: RuleTagger) -> None:
+    # `unresolved`'s "same problem again" needs "same", a problem word and "again"/"as"/...:
+    # "same" and "as" alone are not worth a parse.
+    prefilter = RulePrefilter(rules)
+    texts = ["We ordered the same dinner as last year", "Same problem again, nothing works"]
+    assert prefilter.candidates(texts, "comment") == [False, True]
+    assert [bool(h) for h in rules.tag_many(texts)] == [False, True]
+
+
+def test_a_pattern_with_no_checkable_word_makes_every_text_a_candidate() -> None:
+    from classify.prefilter import Requirement, _Index
+
+    index = _Index()
+    index.add([Requirement(frozenset({"refund"}))])
+    assert not index.everything and not index.matches({"hello"})
+    index.add([None])  # e.g. [{"POS": "VERB"}]: nothing to check without the parse
+    assert index.everything

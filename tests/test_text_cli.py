@@ -156,6 +156,29 @@ def test_tag_finds_the_eight_default_tags_with_evidence(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_tag_in_worker_processes_gives_the_same_output(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import classify.workers
+    import qa.commands.text as text_command
+    from classify.taxonomy import load_taxonomy
+
+    texts = [*PER_TAG.values(), "Play some jazz", "What is my balance?"]
+    for spec in load_taxonomy():
+        for source in spec.applies_to:
+            texts += list(spec.examples_for(source)) + list(spec.negative_examples_for(source))
+    path = _csv(tmp_path / "many.csv", [["comment"]] + [[t] for t in texts])
+    monkeypatch.setattr(classify.workers, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(text_command, "CHUNK", 16)  # several chunks per worker
+    outputs = []
+    for workers in ("1", "2"):
+        result = runner.invoke(app, ["tag", str(path), "--model", "rules", "--workers", workers])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    tagged = [json.loads(line) for line in outputs[1].splitlines()]
+    assert len(tagged) == len(texts) > 100 and sum(bool(line["tags"]) for line in tagged) > 50
+
+
+@pytest.mark.slow
 def test_train_then_tag_combined_with_the_real_embedder(tmp_path: Path) -> None:
     labels = _csv(tmp_path / "labels.csv", LABELS)
     models = tmp_path / "models"
