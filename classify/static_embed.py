@@ -25,9 +25,14 @@ SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in BERT'
 BUILD_BATCH = 1024
 
 
+def static_file(model_path: Path, cache: Path | None = None) -> Path:
+    """Where the token table of the model in ``model_path`` is cached (built or not)."""
+    return (cache or cache_dir()) / f"minilm-{cache_key(model_path)}" / "static.npz"
+
+
 def static_path(model_path: Path, cache: Path | None = None) -> Path:
     """The cached token table (``.npz``: ``vectors`` V x dim, ``weights`` V), built if missing."""
-    target = (cache or cache_dir()) / f"minilm-{cache_key(model_path)}" / "static.npz"
+    target = static_file(model_path, cache)
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         vectors, weights = build_static(model_path)

@@ -400,6 +400,8 @@ def cluster(
         embedder = SampledEmbedder(Embedder(backend=backend), max_exact=limit)
         # The sample the model clusters gets exact vectors; the rest may be fitted ones.
         exact = model.sample_rows(len(distinct))
+        if limit and len(distinct) > limit:
+            _build_static_table(embedder.embedder.model)
         with _embedding_progress(min(len(distinct), limit or len(distinct))) as progress:
             vectors = embedder.encode(distinct, exact=exact, progress=progress)
         where = {text: i for i, text in enumerate(distinct)}
@@ -423,6 +425,19 @@ def cluster(
         else:
             _write_extra_csv(out, table, {"cluster": [str(label) for label in labels]})
     _cluster_summary(model, labels, summary)
+
+
+def _build_static_table(model: str) -> None:
+    """Build the static token table the fitted model starts from, saying so (first use)."""
+    from classify.embeddings import model_dir
+    from classify.static_embed import static_file, static_path
+    from qa.console import err_console
+
+    path = model_dir(model)
+    if static_file(path).is_file():
+        return
+    with err_console().status("building the static token table (once per machine, ~30 s)"):
+        static_path(path)
 
 
 @contextmanager
