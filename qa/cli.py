@@ -8,7 +8,6 @@ so ``qa --help`` is instant.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,15 @@ import typer
 from qa.commands import models as models_commands
 from qa.commands import text as text_commands
 from qa.commands.asr import asr as asr_command
-from qa.commands.options import DbOption, fail, open_engine
+from qa.commands.options import (
+    DbOption,
+    SinceOption,
+    UntilOption,
+    WindowHoursOption,
+    fail,
+    open_engine,
+    period,
+)
 from qa.commands.report import report as report_command
 from qa.commands.tag import tag as tag_command
 from qa.commands.why import why as why_command
@@ -67,17 +74,6 @@ def _settings(**overrides: object) -> Settings:
     try:
         return Settings.from_env(**overrides)
     except (ValueError, TypeError) as exc:
-        raise fail(str(exc)) from exc
-
-
-def _when(value: str | None, flag: str) -> datetime | None:
-    if not value:
-        return None
-    from qa.records import RowError, parse_timestamp
-
-    try:
-        return parse_timestamp(value, flag)
-    except RowError as exc:
         raise fail(str(exc)) from exc
 
 
@@ -158,20 +154,14 @@ def transcribe(
 @app.command()
 def kpis(
     by: Annotated[GroupBy | None, typer.Option(help="Group rows by this dimension.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="First call start (ISO date/time, inclusive).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
-    window_hours: Annotated[
-        float | None, typer.Option(help="Repeat-contact window in hours [48].")
-    ] = None,
+    window_hours: WindowHoursOption = None,
     service_level_seconds: Annotated[
-        float | None, typer.Option(help="Service-level threshold [20].")
+        float | None, typer.Option(help="Service-level threshold in seconds (default 20).")
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -190,9 +180,10 @@ def kpis(
 
     settings = _settings(window_hours=window_hours, service_level_seconds=service_level_seconds)
     options = KpiOptions(settings.window_hours, settings.service_level_seconds)
+    start, end = period(since, until)  # bad input exits before the database is touched
     with Session(open_engine(db)) as session:
         history, surveys = load_facts(session)
-    calls = filter_calls(history, _when(since, "--since"), _when(until, "--until"))
+    calls = filter_calls(history, start, end)
     if by is None:
         result: dict | list = compute_kpis(calls, surveys, options, history=history)
         rows = [result]

@@ -1,5 +1,6 @@
-"""Pieces shared by the ``qa`` commands: the ``--db`` option, the fatal-error exit, and
-opening the database with an error that names it."""
+"""Pieces shared by the ``qa`` commands: the ``--db``, ``--since`` / ``--until`` and
+``--window-hours`` options, the fatal-error exit, and opening the database with an error
+that names it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.engine import Engine
 
 # Parentheses, not brackets: Typer's rich help treats "[...]" as markup and drops it.
@@ -17,6 +20,35 @@ DbOption = Annotated[
         "--db", help="Database file or SQLAlchemy URL (env QA_DB_URL; default ./callqa.db)."
     ),
 ]
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="First call start (ISO date/time, inclusive) (default: all data)."),
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
+]
+WindowHoursOption = Annotated[
+    float | None,
+    typer.Option(
+        help="Repeat-contact window, 24-72 hours (default 48; env QA_REPEAT_WINDOW_HOURS)."
+    ),
+]
+
+
+def period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """``--since`` / ``--until`` as datetimes (None when not given); a value that is not an
+    ISO date/time exits 1, naming the option."""
+    from qa.records import RowError, parse_timestamp
+
+    try:
+        return (
+            parse_timestamp(since, "--since") if since else None,
+            parse_timestamp(until, "--until") if until else None,
+        )
+    except (ValueError, TypeError, RowError) as exc:
+        raise fail(str(exc)) from exc
 
 
 def fail(message: str) -> typer.Exit:

@@ -11,40 +11,39 @@ from typing import Annotated
 
 import typer
 
-from qa.commands.options import DbOption, fail, open_engine
+from qa.commands.options import (
+    DbOption,
+    SinceOption,
+    UntilOption,
+    WindowHoursOption,
+    fail,
+    open_engine,
+    period,
+)
 
 
 def report(
-    since: Annotated[
-        str | None,
-        typer.Option(help="First call start (ISO date/time, inclusive) (default: all data)."),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("report.html"),
     ui_url: Annotated[
         str, typer.Option(help="Review UI address for the call links.")
     ] = "http://127.0.0.1:7860",
-    window_hours: Annotated[
-        float | None, typer.Option(help="Repeat-contact window, 24-72 hours [48].")
-    ] = None,
+    window_hours: WindowHoursOption = None,
     db: DbOption = None,
 ) -> None:
     """Write the HTML report: KPI tiles, daily trends, drivers, themes, actions with the calls
     to review, repeat contacts and broken callback promises, survey-bias warnings."""
     from qa.config import Settings
     from qa.console import err_console
-    from qa.records import RowError, parse_timestamp
     from qa.report import write_report
 
     if not ui_url.startswith(("http://", "https://")):
         raise fail(f"--ui-url {ui_url!r} must start with http:// or https://")
+    start, end = period(since, until)
     try:
         settings = Settings.from_env(window_hours=window_hours)
-        start = parse_timestamp(since, "--since") if since else None
-        end = parse_timestamp(until, "--until") if until else None
-    except (ValueError, TypeError, RowError) as exc:
+    except (ValueError, TypeError) as exc:
         raise fail(str(exc)) from exc
     engine = open_engine(db)
     try:

@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from qa.commands.options import DbOption, fail, open_engine
+from qa.commands.options import (
+    DbOption,
+    SinceOption,
+    UntilOption,
+    WindowHoursOption,
+    fail,
+    open_engine,
+    period,
+)
 
 
 class Outcome(StrEnum):
@@ -49,12 +57,8 @@ def _controls(text: str) -> tuple[str, ...]:
 def why(
     outcome: Annotated[Outcome, typer.Option(help="Outcome to explain.")] = Outcome.csat,
     by: Annotated[By | None, typer.Option(help="One analysis per group.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="First call start (ISO date/time, inclusive).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     controls: Annotated[
         str,
         typer.Option(
@@ -74,9 +78,7 @@ def why(
             "START..END (ISO dates, END exclusive)."
         ),
     ] = None,
-    window_hours: Annotated[
-        float | None, typer.Option(help="Repeat-contact window in hours [48].")
-    ] = None,
+    window_hours: WindowHoursOption = None,
     fmt: Annotated[WhyFormat, typer.Option("--format", help="Output format.")] = WhyFormat.table,
     db: DbOption = None,
 ) -> None:
@@ -90,13 +92,11 @@ def why(
     from qa.driver_data import load_driver_data
     from qa.drivers import analyse, analyse_by, drivers_json, format_analysis
     from qa.kpis import KpiOptions
-    from qa.records import RowError, parse_timestamp
 
+    start, end = period(since, until)
     try:
         settings = Settings.from_env(window_hours=window_hours)
-        start = parse_timestamp(since, "--since") if since else None
-        end = parse_timestamp(until, "--until") if until else None
-    except (ValueError, TypeError, RowError) as exc:
+    except (ValueError, TypeError) as exc:
         raise fail(str(exc)) from exc
     chosen = _controls(controls)
     engine = open_engine(db)
