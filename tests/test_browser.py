@@ -11,8 +11,6 @@ Skipped only when chromium or Playwright is missing outside CI; in CI that is a 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,106 +18,62 @@ from sqlmodel import select
 
 from qa.db import make_engine, session_scope
 from qa.tables import Tag
-from tests.ui_fixtures import populate
+from tests.ui_fixtures import chromium_page, launched, populate
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 30_000
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the browser tests: apt-get install -y chromium)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def sync_playwright():
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        _missing(f"chromium not found at {CHROMIUM} (install Debian's chromium package)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[dev]')")
-    return sync_playwright
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from review_ui.app import serve
-
     tmp = tmp_path_factory.mktemp("browser")
     engine = make_engine(str(tmp / "qa.db"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    demo = serve(engine, port=port, prevent_thread_lock=True)
-    try:
+    with launched(engine) as demo:
         yield demo.local_url, engine, ids
-    finally:
-        demo.close()
-        engine.dispose()
 
 
-def test_review_flow_in_chromium(sync_playwright, app):
+def test_review_flow_in_chromium(app):
     url, engine, ids = app
     cid = ids["C-1001"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
-            page.locator("#calls-table").get_by_text("C-1001", exact=True).wait_for()
-            assert "callqa review" in page.title()
+    with chromium_page(1400, 1000) as page:
+        page.goto(url)
+        page.locator("#calls-table").get_by_text("C-1001", exact=True).wait_for()
+        assert "callqa review" in page.title()
 
-            # selecting a row opens that call
-            page.locator("#calls-table").get_by_text("C-1003", exact=True).click()
-            page.locator("#call-header").get_by_text("C-1003").wait_for()
+        # selecting a row opens that call
+        page.locator("#calls-table").get_by_text("C-1003", exact=True).click()
+        page.locator("#call-header").get_by_text("C-1003").wait_for()
 
-            # the id box + Open button
-            page.locator("#call-id input").fill(str(cid))
-            page.locator("#open-call").click()
-            page.locator("#call-header").get_by_text("C-1001").wait_for()
-            transcript = page.locator("#transcript")
-            transcript.locator("mark[data-tag='re-explain']").wait_for()
-            assert transcript.locator(".qa-turn.agent").count() == 3
-            assert transcript.locator(".qa-turn.customer").count() == 2
-            assert "Agent" in transcript.locator(".qa-turn.agent").first.inner_text()
-            assert "Customer" in transcript.locator(".qa-turn.customer").first.inner_text()
-            mark = transcript.locator("mark[data-tag='re-explain']")
-            assert mark.inner_text() == "explain this again"
-            # stored text is escaped, not interpreted as HTML
-            assert transcript.locator("b").count() == 0
-            assert "<b>agent</b> & nobody" in transcript.inner_text()
-            assert page.locator("#call-header").inner_text().count("Dana Reyes") == 1
+        # the id box + Open button
+        page.locator("#call-id input").fill(str(cid))
+        page.locator("#open-call").click()
+        page.locator("#call-header").get_by_text("C-1001").wait_for()
+        transcript = page.locator("#transcript")
+        transcript.locator("mark[data-tag='re-explain']").wait_for()
+        assert transcript.locator(".qa-turn.agent").count() == 3
+        assert transcript.locator(".qa-turn.customer").count() == 2
+        assert "Agent" in transcript.locator(".qa-turn.agent").first.inner_text()
+        assert "Customer" in transcript.locator(".qa-turn.customer").first.inner_text()
+        mark = transcript.locator("mark[data-tag='re-explain']")
+        assert mark.inner_text() == "explain this again"
+        # stored text is escaped, not interpreted as HTML
+        assert transcript.locator("b").count() == 0
+        assert "<b>agent</b> & nobody" in transcript.inner_text()
+        assert page.locator("#call-header").inner_text().count("Dana Reyes") == 1
 
-            # reject the "transfer" tag through the dropdown and the button
-            page.locator("#tag-choice input").click()
-            page.locator("[role=option][aria-label='transfer']").click()
-            page.locator("#reject-tag").click()
-            page.locator("#status").get_by_text("Rejected tag").wait_for()
-            assert "transfer" in page.locator("#status").inner_text()
-            transcript.locator("mark.rejected[data-tag='transfer']").wait_for()
-            page.locator("#tags .qa-dec.rejected").first.wait_for()
-            if shot := os.environ.get("QA_SCREENSHOT"):
-                Path(shot).parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=shot, full_page=True)
-        finally:
-            browser.close()
+        # reject the "transfer" tag through the dropdown and the button
+        page.locator("#tag-choice input").click()
+        page.locator("[role=option][aria-label='transfer']").click()
+        page.locator("#reject-tag").click()
+        page.locator("#status").get_by_text("Rejected tag").wait_for()
+        assert "transfer" in page.locator("#status").inner_text()
+        transcript.locator("mark.rejected[data-tag='transfer']").wait_for()
+        page.locator("#tags .qa-dec.rejected").first.wait_for()
+        if shot := os.environ.get("QA_SCREENSHOT"):
+            Path(shot).parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shot, full_page=True)
 
     with session_scope(engine) as s:
         rows = s.exec(select(Tag).where(Tag.call_id == cid, Tag.tag == "transfer")).all()

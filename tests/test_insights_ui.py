@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -16,7 +14,7 @@ from sqlmodel import Session
 
 from qa.db import make_engine
 from tests.synthetic import make_synthetic
-from tests.ui_fixtures import launched, populate, ui_client
+from tests.ui_fixtures import chromium_page, launched, populate, ui_client
 
 
 @pytest.fixture(scope="module")
@@ -88,32 +86,15 @@ def test_deep_link_handler_opens_call_by_external_or_database_id(served):
     assert len(handler(SimpleNamespace(query_params={}))) == 4 and len(shown) == 2
 
 
-CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
-
-
 @pytest.mark.browser
 def test_deep_link_and_insights_tab_in_chromium(served):
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
     demo, _, _ = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            page.set_default_timeout(30_000)
-            page.goto(demo.local_url.rstrip("/") + "/?call=C-1003")
-            page.locator("#call-header").get_by_text("C-1003").wait_for()
-            page.get_by_role("tab", name="Insights").click()
-            page.locator("#insights-kpis .tile").first.wait_for()
-            assert page.locator("#insights-actions .card").count() >= 1
-            page.locator("#insights-drivers table").first.wait_for()
-            if shot := os.environ.get("QA_INSIGHTS_SCREENSHOT"):
-                page.screenshot(path=shot, full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(1400, 1200) as page:
+        page.goto(demo.local_url.rstrip("/") + "/?call=C-1003")
+        page.locator("#call-header").get_by_text("C-1003").wait_for()
+        page.get_by_role("tab", name="Insights").click()
+        page.locator("#insights-kpis .tile").first.wait_for()
+        assert page.locator("#insights-actions .card").count() >= 1
+        page.locator("#insights-drivers table").first.wait_for()
+        if shot := os.environ.get("QA_INSIGHTS_SCREENSHOT"):
+            page.screenshot(path=shot, full_page=True)

@@ -7,7 +7,6 @@ clustering, no model): a UI test needs known rows, not discovered ones.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -18,10 +17,9 @@ from sqlmodel import select
 
 from qa.db import make_engine, session_scope
 from qa.tables import Cluster, Tag, ThemeMember
-from tests.ui_fixtures import launched, populate, ui_client
+from tests.ui_fixtures import chromium_page, launched, populate, ui_client
 
 REVIEWER = "theme-lead"
-CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
 WAIT_TURN = "Someone promised to call me back last week and never did."
 
@@ -186,35 +184,21 @@ def test_bad_input_is_not_saved_and_changes_nothing(client, served):
 
 @pytest.mark.browser
 def test_rename_theme_in_chromium(served):
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
     demo, engine, _, themes = served
     cid = themes["notes"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(30_000)
-            page.goto(demo.local_url)
-            page.get_by_role("tab", name="Themes").click()
-            table = page.locator("#themes-table")  # the grid also keeps hidden copies of cells
-            table.get_by_text("notes lost", exact=True).filter(visible=True).first.wait_for()
-            page.locator("#theme-choice input").click()
-            page.locator(f"[role=option][aria-label='{cid}: notes lost']").click()
-            page.locator("#theme-members").get_by_text("C-1001").wait_for()
-            page.locator("#theme-label textarea").fill("Lost case notes")
-            page.locator("#rename-theme").click()
-            page.locator("#themes-status").get_by_text("Lost case notes").wait_for()
-            table.get_by_text("Lost case notes", exact=True).filter(visible=True).first.wait_for()
-            if shot := os.environ.get("QA_THEMES_SCREENSHOT"):
-                page.screenshot(path=shot, full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(1400, 1100) as page:
+        page.goto(demo.local_url)
+        page.get_by_role("tab", name="Themes").click()
+        table = page.locator("#themes-table")  # the grid also keeps hidden copies of cells
+        table.get_by_text("notes lost", exact=True).filter(visible=True).first.wait_for()
+        page.locator("#theme-choice input").click()
+        page.locator(f"[role=option][aria-label='{cid}: notes lost']").click()
+        page.locator("#theme-members").get_by_text("C-1001").wait_for()
+        page.locator("#theme-label textarea").fill("Lost case notes")
+        page.locator("#rename-theme").click()
+        page.locator("#themes-status").get_by_text("Lost case notes").wait_for()
+        table.get_by_text("Lost case notes", exact=True).filter(visible=True).first.wait_for()
+        if shot := os.environ.get("QA_THEMES_SCREENSHOT"):
+            page.screenshot(path=shot, full_page=True)
     with session_scope(engine) as s:
         assert s.get(Cluster, cid).label == "Lost case notes"

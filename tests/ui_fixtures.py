@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import socket
 import struct
 import wave
@@ -54,6 +56,46 @@ def ui_client(demo: Any) -> Any:
     from gradio_client import Client
 
     return Client(demo.local_url, verbose=False)
+
+
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(reason: str) -> None:
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests: apt-get install -y chromium)")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium_page(width: int = 1400, height: int = 1000, timeout_ms: int = 30_000) -> Iterator[Any]:
+    """A Playwright page in headless Debian chromium (``QA_CHROMIUM``). Without chromium or
+    Playwright the test is skipped, and fails under CI, which must run the browser tests."""
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        _missing(f"chromium not found at {CHROMIUM} (install Debian's chromium package)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(timeout_ms)
+            yield page
+        finally:
+            browser.close()
 
 
 RE_EXPLAIN_TEXT = (
