@@ -129,13 +129,14 @@ def sampled(embedder, quick: bool) -> None:  # type: ignore[no-untyped-def]
         nmi = normalized_mutual_info_score(y, model.fit(texts, exact).labels_)
         row(f"{name} ({len(texts)})", f"every text exact, k={k}", "NMI", f"{nmi:.3f}",
             f"embedding {dt:.1f} s")  # fmt: skip
+        clustered = model.sample_rows(len(texts))
+        others = ~np.isin(np.arange(len(texts)), clustered)
         for limit in limits:
             t = time.perf_counter()
             sampler = SampledEmbedder(embedder, max_exact=limit)
-            x = sampler.encode(texts, exact=model.sample_rows(len(texts)))
+            x = sampler.encode(texts, exact=clustered)
             dt = time.perf_counter() - t
             nmi = normalized_mutual_info_score(y, model.fit(texts, x).labels_)
-            others = ~np.isin(np.arange(len(texts)), model.sample_rows(len(texts)))
             cosine = float((x[others] * exact[others]).sum(axis=1).mean())
             row(
                 f"{name} ({len(texts)})",

@@ -186,7 +186,7 @@ class LemmaForms:
                     continue
                 for pattern in rule["patterns"]:
                     for token in pattern:
-                        for key in ("LOWER", "ORTH", "TEXT"):
+                        for key in WORD_KEYS:
                             fixed.setdefault(str(lemma), set()).update(
                                 w.lower() for w in _words(token.get(key)) or ()
                             )

@@ -145,10 +145,10 @@ class SampledEmbedder:
 
             embedder = self.embedder = Embedder()
         distinct = list(dict.fromkeys(texts))
-        where = {text: i for i, text in enumerate(distinct)}
         if not self.max_exact or len(distinct) <= self.max_exact:
             self.n_exact_, self.n_fitted_ = len(distinct), 0
             return _encode(embedder, texts, progress)
+        where = {text: i for i, text in enumerate(distinct)}
         chosen = list(dict.fromkeys(where[texts[i]] for i in exact))[: self.max_exact]
         rest = np.setdiff1d(np.arange(len(distinct)), chosen)
         rng = np.random.default_rng(self.random_state)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -86,18 +86,24 @@ def open_output(output: Path | None) -> Iterator[IO[str]]:
         yield handle
 
 
-def chunked_progress(total: int, description: str) -> Any:
-    """A callable ``advance(n)``; a rich progress bar on stderr for big inputs."""
+@contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[int], Any] | None]:
+    """``update(done)`` drawing a rich progress bar on stderr for big inputs (at least
+    ``PROGRESS_MIN_ROWS``), or None for small ones."""
     if total < PROGRESS_MIN_ROWS:
-        return None
+        yield None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from qa.console import err_console
 
-    return Progress(
+    bar = Progress(
         description, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console(), transient=False,
     )  # fmt: skip
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 # ----------------------------------------------------------------------------- tag
@@ -181,14 +187,14 @@ def _tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) -
     chunks = [distinct[lo : lo + CHUNK] for lo in range(0, len(distinct), CHUNK)]
     found: dict[str, list[Any]] = {}
     # Workers are forked before the progress bar starts its drawing thread.
-    with chunk_tagger(tagger, source, workers, len(distinct)) as tag_chunks:
-        bar = chunked_progress(len(distinct), "tag")
-        with bar if bar is not None else nullcontext():
-            task = bar.add_task("tag", total=len(distinct)) if bar is not None else None
-            for part, part_hits in zip(chunks, tag_chunks(chunks), strict=True):
-                found.update(zip(part, part_hits, strict=True))
-                if bar is not None:
-                    bar.advance(task, len(part))
+    with (
+        chunk_tagger(tagger, source, workers, len(distinct)) as tag_chunks,
+        _progress(len(distinct), "tag") as update,
+    ):
+        for part, part_hits in zip(chunks, tag_chunks(chunks), strict=True):
+            found.update(zip(part, part_hits, strict=True))
+            if update is not None:
+                update(len(found))
     return [found.get(t, []) for t in texts]
 
 
@@ -402,7 +408,8 @@ def cluster(
         exact = model.sample_rows(len(distinct))
         if limit and len(distinct) > limit:
             _build_static_table(embedder.embedder.model)
-        with _embedding_progress(min(len(distinct), limit or len(distinct))) as progress:
+        with _progress(min(len(distinct), limit or len(distinct)), "embed") as update:
+            progress = None if update is None else lambda done, _total: update(done)
             vectors = embedder.encode(distinct, exact=exact, progress=progress)
         where = {text: i for i, text in enumerate(distinct)}
         model.fit(kept, vectors[[where[t] for t in kept]])
@@ -438,18 +445,6 @@ def _build_static_table(model: str) -> None:
         return
     with err_console().status("building the static token table (once per machine, ~30 s)"):
         static_path(path)
-
-
-@contextmanager
-def _embedding_progress(total: int) -> Iterator[Any]:
-    """A ``progress(done, total)`` callback drawing a bar on stderr for big inputs."""
-    bar = chunked_progress(total, "embed")
-    if bar is None:
-        yield None
-        return
-    with bar:
-        task = bar.add_task("embed", total=total)
-        yield lambda done, _total: bar.update(task, completed=done)
 
 
 def _write_extra_csv(out: IO[str], table: Any, extra: dict[str, list[str]]) -> None:
