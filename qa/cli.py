@@ -1,8 +1,8 @@
 """The ``qa`` command line: thin Typer commands over plain functions.
 
 Exit codes: 0 ok, 1 fatal (nothing done), 2 partial (some rows or calls failed; see the
-report). Heavy libraries (torch, Whisper, spaCy, Gradio) are imported inside commands only,
-so ``qa --help`` is instant.
+report), 3 another run holds the database's run lock. Heavy libraries (torch, Whisper, spaCy,
+Gradio) are imported inside commands only, so ``qa --help`` is instant.
 """
 
 from __future__ import annotations
@@ -16,13 +16,18 @@ import typer
 
 from qa.commands import models as models_commands
 from qa.commands import text as text_commands
+from qa.commands import users as users_commands
 from qa.commands.asr import asr as asr_command
 from qa.commands.options import (
     DbOption,
     SinceOption,
     UntilOption,
+    WaitOption,
+    WaitTimeoutOption,
     WindowHoursOption,
     fail,
+    hold_run_lock,
+    lock_busy,
     open_engine,
     period,
 )
@@ -92,29 +97,47 @@ def ingest(
     surveys: Annotated[Path | None, typer.Option(help="Survey export (surveys.csv).")] = None,
     map_: MapOption = None,
     survey_map: SurveyMapOption = None,
+    recordings_root: Annotated[
+        Path | None,
+        typer.Option(help="Recordings must lie inside this folder (default: the CSV's folder)."),
+    ] = None,
+    max_date: Annotated[
+        str | None, typer.Option(help="Latest accepted date, ISO (default: one day from now).")
+    ] = None,
+    max_field_bytes: Annotated[
+        int | None, typer.Option(min=1, help="A longer CSV field rejects its row (default 1 MB).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Validate and store calls and/or surveys. Bad rows go to FILE.rejects.csv (exit 2)."""
     from sqlmodel import Session
 
     from qa.console import err_console, print_ingest
-    from qa.ingest import IngestError, ingest_calls, ingest_surveys, parse_mapping
+    from qa.ingest import (
+        IngestError,
+        ingest_calls,
+        ingest_surveys,
+        options_from_cli,
+        parse_mapping,
+    )
     from qa.nightly import default_comment_redactor
 
     if calls is None and surveys is None:
         raise fail("nothing to ingest: give --calls FILE and/or --surveys FILE")
     engine, console, reports = open_engine(db), err_console(), []
     try:
+        options = options_from_cli(recordings_root, max_date, max_field_bytes)
+        # Rejected rows are redacted like comments, so the calls file needs the redactor too.
+        redact = default_comment_redactor(_settings())
         with Session(engine) as session:
             if calls is not None:
                 mapping = parse_mapping(map_ or [])
-                reports.append(ingest_calls(calls, session=session, mapping=mapping))
+                reports.append(ingest_calls(calls, session=session, mapping=mapping,
+                                            redact=redact, options=options))  # fmt: skip
             if surveys is not None:
                 mapping = parse_mapping(survey_map or [])
-                redact = default_comment_redactor(_settings())
-                reports.append(
-                    ingest_surveys(surveys, session=session, mapping=mapping, redact=redact)
-                )
+                reports.append(ingest_surveys(surveys, session=session, mapping=mapping,
+                                              redact=redact, options=options))  # fmt: skip
     except IngestError as exc:
         raise fail(str(exc)) from exc
     for report in reports:
@@ -133,20 +156,26 @@ def transcribe(
     ] = Channel.left,
     call: Annotated[list[str] | None, typer.Option(help="Only this call id (repeatable).")] = None,
     db: DbOption = None,
+    wait: WaitOption = False,
+    wait_timeout: WaitTimeoutOption = None,
 ) -> None:
-    """Transcribe calls that are pending or failed (exit 2 if any recording fails)."""
+    """Transcribe calls that are pending or failed (exit 2 if any recording fails, 3 if another
+    run holds the database's run lock)."""
     from qa.console import err_console, print_stage, rich_progress
     from qa.nightly import default_transcriber
     from qa.pipeline import transcribe_calls
 
     settings = _settings(asr_engine=engine_name, asr_model=model, agent_channel=agent_channel.value)
-    try:
-        transcriber = default_transcriber(settings)
-    except (ValueError, FileNotFoundError) as exc:
-        raise fail(str(exc)) from exc
-    report = transcribe_calls(
-        open_engine(db), transcriber=transcriber, call_ids=call, progress=rich_progress
-    )
+    engine = open_engine(db)
+    # The lock first: a second run exits 3 before it spends time loading Whisper.
+    with hold_run_lock(engine, wait, wait_timeout):
+        try:
+            transcriber = default_transcriber(settings)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+        report = transcribe_calls(
+            engine, transcriber=transcriber, call_ids=call, progress=rich_progress
+        )
     print_stage(report, err_console())
     raise typer.Exit(2 if report.failed else 0)
 
@@ -199,19 +228,49 @@ def kpis(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (anything but loopback needs a user).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
-    reviewer: Annotated[
-        str, typer.Option(help="Name stored with decisions made in this UI (theme promotions).")
-    ] = "reviewer",
+    recordings_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            envvar="QA_RECORDINGS_ROOT",
+            help="Folder the recordings lie under (repeatable; env QA_RECORDINGS_ROOT). The UI "
+            "plays only files inside it, redacted unless QA_REDACTION says otherwise.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes)."""
+    """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes).
+
+    Everyone signs in once a user exists (qa users add); with no user the UI is read-only
+    and only 127.0.0.1 may be served."""
+    from sqlmodel import Session
+
+    from qa.auth import has_users
+    from qa.playback import Playback
+    from review_ui.app import is_loopback, refuse_open_host
     from review_ui.app import serve as serve_ui
 
     engine = open_engine(db)
+    settings = _settings()
+    roots = [r for r in recordings_root or [] if str(r)]
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise fail(f"--recordings-root: not a folder: {', '.join(missing)}")
+    with Session(engine) as session:
+        if not is_loopback(host) and not has_users(session=session):
+            raise fail(refuse_open_host(host))
+    playback = Playback(roots, redaction=settings.redaction) if roots else None
     typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
-    serve_ui(engine, host=host, port=port, reviewer=reviewer)
+    try:
+        serve_ui(engine, host=host, port=port, playback=playback)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        if playback is not None:
+            playback.close()
 
 
 @app.command()
@@ -225,13 +284,27 @@ def nightly(
         Channel | None, typer.Option(help="Stereo channel of the agent (default: left).")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Whisper model (default: tiny.en).")] = None,
+    recordings_root: Annotated[
+        Path | None,
+        typer.Option(help="Recordings must lie inside this folder (default: FOLDER)."),
+    ] = None,
+    max_date: Annotated[
+        str | None, typer.Option(help="Latest accepted date, ISO (default: one day from now).")
+    ] = None,
+    max_field_bytes: Annotated[
+        int | None, typer.Option(min=1, help="A longer CSV field rejects its row (default 1 MB).")
+    ] = None,
     db: DbOption = None,
+    wait: WaitOption = False,
+    wait_timeout: WaitTimeoutOption = None,
 ) -> None:
-    """Run every stage on a folder of exports; safe to re-run (resumes, never duplicates)."""
+    """Run every stage on a folder of exports; safe to re-run (resumes, never duplicates).
+    Exit 3 when another run holds the database's run lock (or --wait for it)."""
     from qa.console import err_console, print_ingest, print_stage, rich_progress
-    from qa.ingest import IngestError, parse_mapping
+    from qa.ingest import IngestError, options_from_cli, parse_mapping
     from qa.kpis import format_table
     from qa.nightly import run_nightly
+    from qa.runlock import LockBusy
 
     settings = _settings(
         agent_channel=agent_channel.value if agent_channel else None, asr_model=model
@@ -241,8 +314,11 @@ def nightly(
         report = run_nightly(
             folder, engine=open_engine(db), settings=settings,
             mapping=parse_mapping(map_ or []), survey_mapping=parse_mapping(survey_map or []),
-            progress=rich_progress,
+            ingest_options=options_from_cli(recordings_root, max_date, max_field_bytes),
+            progress=rich_progress, wait=wait, wait_timeout=wait_timeout,
         )  # fmt: skip
+    except LockBusy as exc:
+        raise lock_busy(exc) from exc
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
     for ingest_report in report.ingests:
@@ -290,6 +366,7 @@ app.command(name="why")(why_command)
 app.command(name="asr")(asr_command)
 app.command(name="report")(report_command)
 app.add_typer(models_commands.app, name="models")
+app.add_typer(users_commands.app, name="users")
 app.add_typer(text_commands.app, name="text")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
@@ -39,18 +40,19 @@ def rich_progress(items: Sequence[T], description: str) -> Iterable[T]:
 
 def print_ingest(report: IngestReport, console: Console) -> None:
     """One summary line per file, then its problems (capped) and where the rejects went."""
+    # File names, ids and reasons come from exports: escaped, so "[/yellow]" in a cell is text.
     console.print(
-        f"[bold]{report.kind}[/bold] {report.file}: {report.inserted} new, "
+        f"[bold]{report.kind}[/bold] {escape(str(report.file))}: {report.inserted} new, "
         f"{report.updated} updated, {report.unchanged} unchanged, "
         f"{len(report.rejects)} rejected"
     )
     lines = report.lines()
     for line in lines[:MAX_PROBLEM_LINES]:
-        console.print(f"  [yellow]{line}[/yellow]", markup=True, highlight=False)
+        console.print(f"  [yellow]{escape(line)}[/yellow]", markup=True, highlight=False)
     if len(lines) > MAX_PROBLEM_LINES:
         console.print(f"  ... and {len(lines) - MAX_PROBLEM_LINES} more")
     if report.rejects_path:
-        console.print(f"  rejected rows written to {report.rejects_path}")
+        console.print(f"  rejected rows written to {escape(str(report.rejects_path))}")
 
 
 def print_stage(report: StageReport, console: Console) -> None:
@@ -60,4 +62,4 @@ def print_stage(report: StageReport, console: Console) -> None:
         + (f", {report.skipped} unchanged" if report.skipped else "")
     )
     for call_id, why in report.failed[:MAX_PROBLEM_LINES]:
-        console.print(f"  [red]call {call_id}: {why}[/red]")
+        console.print(f"  [red]call {escape(call_id)}: {escape(why)}[/red]")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -50,8 +50,29 @@ def make_engine(db: str | None = None, *, create: bool = True) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if create:
-        SQLModel.metadata.create_all(engine)
+        create_tables(engine)
     return engine
+
+
+# PostgreSQL advisory-lock key for schema creation ("callqa_0"; the run lock uses "callqa_1").
+_SCHEMA_LOCK_KEY = 0x63616C6C71615F30
+
+
+def create_tables(engine: Engine) -> None:
+    """Create missing tables, safely when several processes open a new database at once.
+
+    ``create_all`` checks, then creates: two processes racing on a fresh database both see
+    no table and one fails ("table call already exists", or ``UniqueViolation`` on
+    PostgreSQL's catalog). The check and the creation run under a database-wide lock instead:
+    a transaction-scoped advisory lock on PostgreSQL, a write transaction on SQLite.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+        elif engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        SQLModel.metadata.create_all(conn)
+        conn.commit()
 
 
 @contextmanager

@@ -3,48 +3,47 @@
 Bad rows never stop a file: each is reported with its file, line and reason and written to a
 rejects CSV beside the input, and the good rows are stored. Re-ingesting the same file changes
 nothing (upsert by ``call_id``), so a corrected file can simply be ingested again.
+Reading the CSV is :mod:`qa.exportcsv`; what happens to rejected rows is :mod:`qa.rejects`.
+
+An export is untrusted: a NUL byte, a huge field or a stray quote rejects its own row and
+nothing more (:func:`read_rows`), a value the database would refuse rejects its row before the
+batch is written, and the rejects file and problem lines carry redacted, clipped text only.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, select
 
+from qa.exportcsv import IngestError, read_rows
 from qa.records import (
     CALL_COLUMNS,
     CALL_REQUIRED,
+    DEFAULT_OPTIONS,
+    MAX_FIELD_BYTES,
+    MIN_DATE,
     SURVEY_COLUMNS,
     SURVEY_REQUIRED,
     CallRecord,
+    IngestOptions,
     RowError,
     SurveyRecord,
     parse_call,
     parse_survey,
+    parse_timestamp,
 )
+from qa.rejects import Redact, Reject, clean_rejects, write_rejects
 from qa.tables import Call, Survey
 
 T = TypeVar("T")
 CHUNK = 500
-
-
-class IngestError(Exception):
-    """The file as a whole cannot be read (missing, no header, missing required columns)."""
-
-
-@dataclass(frozen=True)
-class Reject:
-    """A row that was not stored, with where it was and why."""
-
-    line: int
-    reason: str
-    row: dict[str, str]
 
 
 @dataclass
@@ -91,79 +90,28 @@ def parse_mapping(
     return mapping
 
 
-def _decode(path: Path, warnings: list[str]) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Spreadsheet exports are often Windows-1252; say so rather than refusing the file.
-        warnings.append(f"not valid UTF-8 (byte {exc.start}); read as Windows-1252 / Latin-1")
+def options_from_cli(
+    recordings_root: Path | None = None,
+    max_date: str | None = None,
+    max_field_bytes: int | None = None,
+) -> IngestOptions:
+    """:class:`IngestOptions` from command-line values (``--max-date`` as ISO text), or an
+    :class:`IngestError` naming the option that is wrong."""
+    if recordings_root is not None and not recordings_root.is_dir():
+        raise IngestError(f"--recordings-root {recordings_root}: not a folder")
+    latest = None
+    if max_date is not None:
         try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
-
-
-def read_rows(
-    path: Path,
-    *,
-    columns: Sequence[str],
-    required: Sequence[str],
-    mapping: Mapping[str, str] | None = None,
-    warnings: list[str],
-) -> tuple[list[str], Iterator[tuple[int, dict[str, str], dict[str, str] | str]]]:
-    """Open a CSV and yield ``(line, raw_row, canonical_row_or_error)`` for every data row.
-
-    ``mapping`` maps canonical names to the export's column names. Returns the header too,
-    so rejected rows can be written back in their original shape.
-    """
-    if not path.is_file():
-        raise IngestError(f"{path}: file not found")
-    reader = csv.reader(io.StringIO(_decode(path, warnings), newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise IngestError(f"{path}: empty file; a header row is required") from None
-    mapping = dict(mapping or {})
-    source_of = {name: mapping.get(name, name) for name in columns}
-    missing = [name for name in required if source_of[name] not in header]
-    if missing:
-        wanted = ", ".join(f"{m} (looked for column {source_of[m]!r})" for m in missing)
-        raise IngestError(
-            f"{path}: missing required column(s): {wanted}. Columns in the file: "
-            f"{', '.join(header)}. Use --map COLUMN=SourceColumn to map differently named columns."
-        )
-    used = set(source_of.values())
-    unknown = [h for h in header if h not in used]
-    if unknown:
-        warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
-    absent = [n for n in columns if n not in required and source_of[n] not in header]
-    if absent:
-        warnings.append(f"optional column(s) absent, defaults used: {', '.join(absent)}")
-
-    def rows() -> Iterator[tuple[int, dict[str, str], dict[str, str] | str]]:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue  # blank lines are noise, not errors
-            raw = dict(zip(header, values, strict=False))
-            if len(values) != len(header):
-                yield line, raw, f"row has {len(values)} fields but the header has {len(header)}"
-                continue
-            yield line, raw, {name: raw.get(src, "") for name, src in source_of.items()}
-
-    return header, rows()
-
-
-def write_rejects(
-    path: Path, header: Sequence[str], rejects: Sequence[Reject], source: Path
-) -> None:
-    """Write rejected rows in their original shape, prefixed by file, line and reason."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "line", "reason", *header])
-        for r in rejects:
-            writer.writerow([str(source), r.line, r.reason, *(r.row.get(h, "") for h in header)])
+            latest = parse_timestamp(max_date, "--max-date")
+        except RowError as exc:
+            raise IngestError(str(exc)) from None
+        if latest < MIN_DATE:
+            raise IngestError(f"--max-date {max_date!r} is before {MIN_DATE:%Y-%m-%d}")
+    if max_field_bytes is None:
+        max_field_bytes = MAX_FIELD_BYTES
+    elif max_field_bytes < 1:
+        raise IngestError(f"--max-field-bytes {max_field_bytes}: must be at least 1")
+    return IngestOptions(recordings_root, latest, max_field_bytes)
 
 
 def sha256_file(path: Path) -> str:
@@ -175,30 +123,66 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Refused(Exception):
+    """One record cannot be written (its recording became unreadable); reject it alone."""
+
+
+# What one bad row can make the database raise; a lost connection is not among them and
+# still stops the ingest (exit 1), rather than rejecting every row.
+_ROW_ERRORS = (DataError, IntegrityError, _Refused)
+
+
+# The line each record came from, by call_id, to reject it if the database refuses it.
+Origins = dict[str, int]
+
+
 def _validate(
     rows: Iterable[tuple[int, dict[str, str], dict[str, str] | str]],
     parse: Callable[[dict[str, str]], T],
     key: Callable[[T], str],
     report: IngestReport,
-) -> list[T]:
+) -> tuple[list[T], Origins]:
     records: list[T] = []
-    first_line: dict[str, int] = {}
+    origins: Origins = {}
     for line, raw, row in rows:
         try:
             if isinstance(row, str):
                 raise RowError(row)
             record = parse(row)
             ident = key(record)
-            if ident in first_line:
-                raise RowError(
-                    f"duplicate call_id {ident!r} (first seen on line {first_line[ident]})"
-                )
+            if ident in origins:
+                raise RowError(f"duplicate call_id {ident!r} (first seen on line {origins[ident]})")
         except RowError as exc:
             report.rejects.append(Reject(line=line, reason=str(exc), row=raw))
             continue
-        first_line[ident] = line
+        origins[ident] = line
         records.append(record)
-    return records
+    return records, origins
+
+
+def _check_length(table: Any, column: str, field_name: str, value: str | None) -> None:
+    """A value longer than its column: SQLite keeps it, PostgreSQL refuses the whole batch."""
+    limit = getattr(table.__table__.columns[column].type, "length", None)
+    if value is not None and limit is not None and len(value) > limit:
+        raise RowError(
+            f"{field_name}: {len(value)} characters, longer than the {limit} the database holds"
+        )
+
+
+def _parse_call_row(row: dict[str, str], base_dir: Path, options: IngestOptions) -> CallRecord:
+    record = parse_call(row, base_dir=base_dir, options=options)
+    _check_length(Call, "external_id", "call_id", record.call_id)
+    for name in ("agent_id", "agent_name", "team", "queue", "customer_id"):
+        _check_length(Call, name, name, getattr(record, name))
+    recording = str(record.recording) if record.recording else None
+    _check_length(Call, "recording_path", "recording", recording)
+    return record
+
+
+def _parse_survey_row(row: dict[str, str], options: IngestOptions) -> SurveyRecord:
+    record = parse_survey(row, options=options)
+    _check_length(Survey, "call_external_id", "call_id", record.call_id)
+    return record
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -223,67 +207,123 @@ def _call_values(record: CallRecord) -> dict[str, Any]:
                      "acw_seconds", "abandoned", "transferred")
     }  # fmt: skip
     values["recording_path"] = str(record.recording) if record.recording else None
-    values["recording_sha256"] = sha256_file(record.recording) if record.recording else None
+    try:
+        values["recording_sha256"] = sha256_file(record.recording) if record.recording else None
+    except OSError as exc:  # removed or made unreadable since validation
+        raise _Refused(f"recording: cannot read {record.recording}: {exc.strerror}") from None
     return values
 
 
-def _store_calls(session: Session, records: Sequence[CallRecord], report: IngestReport) -> None:
-    for chunk in _chunks(records):
-        ids = [r.call_id for r in chunk]
-        existing = {
-            c.external_id: c for c in session.exec(select(Call).where(Call.external_id.in_(ids)))
+def _write_calls(session: Session, chunk: Sequence[CallRecord]) -> list[str]:
+    """Upsert one chunk (uncommitted); returns each record's outcome."""
+    ids = [r.call_id for r in chunk]
+    existing = {
+        c.external_id: c for c in session.exec(select(Call).where(Call.external_id.in_(ids)))
+    }
+    outcomes = []
+    for record in chunk:
+        values = _call_values(record)
+        call = existing.get(record.call_id)
+        if call is None:
+            session.add(Call(external_id=record.call_id, **values))
+            outcomes.append("inserted")
+            continue
+        audio_changed = (call.recording_path, call.recording_sha256) != (
+            values["recording_path"], values["recording_sha256"])  # fmt: skip
+        if _apply(call, values):
+            outcomes.append("updated")
+            if audio_changed:
+                # New or corrected audio: transcribe (and so tag) again on the next run.
+                call.status, call.error = "pending", None
+        else:
+            outcomes.append("unchanged")
+    return outcomes
+
+
+def _write_surveys(session: Session, chunk: Sequence[SurveyRecord]) -> list[str]:
+    """Upsert one chunk (uncommitted); returns each record's outcome."""
+    ids = [r.call_id for r in chunk]
+    query = select(Survey).where(Survey.call_external_id.in_(ids))
+    existing = {s.call_external_id: s for s in session.exec(query)}
+    outcomes = []
+    for record in chunk:
+        values = {
+            n: getattr(record, n) for n in ("submitted_at", "csat", "nps", "ces", "fcr", "comment")
         }
+        survey = existing.get(record.call_id)
+        if survey is None:
+            session.add(Survey(call_external_id=record.call_id, **values))
+            outcomes.append("inserted")
+        elif _apply(survey, values):
+            outcomes.append("updated")
+        else:
+            outcomes.append("unchanged")
+    return outcomes
+
+
+def _as_row(
+    record: Any, columns: Sequence[str], mapping: Mapping[str, str] | None
+) -> dict[str, str]:
+    """A validated record in the file's own column names (for a row refused at write time;
+    the raw rows are not kept, as that would double the memory a large file needs)."""
+    names = dict(mapping or {})
+    values = {name: getattr(record, name, None) for name in columns}
+    return {names.get(n, n): "" if v is None else str(v) for n, v in values.items()}
+
+
+def _store(
+    session: Session,
+    records: Sequence[T],
+    write: Callable[[Session, Sequence[T]], list[str]],
+    key: Callable[[T], str],
+    origins: Origins,
+    shape: Callable[[T], dict[str, str]],
+    report: IngestReport,
+) -> None:
+    """Write ``records`` in chunks, one commit each. When a chunk fails, its rows are written
+    one by one, so a row the database refuses rejects that row, not the 499 beside it."""
+
+    def commit(chunk: Sequence[T]) -> None:
+        outcomes = write(session, chunk)
+        session.commit()  # counted only once it is in the database
+        report.inserted += outcomes.count("inserted")
+        report.updated += outcomes.count("updated")
+        report.unchanged += outcomes.count("unchanged")
+
+    for chunk in _chunks(records):
+        try:
+            commit(chunk)
+            continue
+        except _ROW_ERRORS:
+            session.rollback()
         for record in chunk:
-            values = _call_values(record)
-            call = existing.get(record.call_id)
-            if call is None:
-                session.add(Call(external_id=record.call_id, **values))
-                report.inserted += 1
-                continue
-            audio_changed = (call.recording_path, call.recording_sha256) != (
-                values["recording_path"], values["recording_sha256"])  # fmt: skip
-            if _apply(call, values):
-                report.updated += 1
-                if audio_changed:
-                    # New or corrected audio: transcribe (and so tag) again on the next run.
-                    call.status, call.error = "pending", None
-            else:
-                report.unchanged += 1
-        session.commit()
+            try:
+                commit([record])
+            except _ROW_ERRORS as exc:
+                session.rollback()
+                if isinstance(exc, DataError | IntegrityError):
+                    first_line = (str(exc.orig).splitlines() or [type(exc.orig).__name__])[0]
+                    reason = f"the database refused the row: {first_line}"
+                else:
+                    reason = str(exc)
+                line = origins[key(record)]
+                report.rejects.append(Reject(line=line, reason=reason, row=shape(record)))
+    report.rejects.sort(key=lambda r: r.line)
 
 
-def _redact_comments(
-    records: list[SurveyRecord], redact: Callable[[list[str]], list[str]]
-) -> list[SurveyRecord]:
+def _redact_comments(records: list[SurveyRecord], redact: Redact) -> list[SurveyRecord]:
     texts = [r.comment for r in records]
     cleaned = redact(texts)
     return [replace(r, comment=c) for r, c in zip(records, cleaned, strict=True)]
 
 
-def _store_surveys(session: Session, records: Sequence[SurveyRecord], report: IngestReport) -> None:
-    for chunk in _chunks(records):
-        ids = [r.call_id for r in chunk]
-        query = select(Survey).where(Survey.call_external_id.in_(ids))
-        existing = {s.call_external_id: s for s in session.exec(query)}
-        for record in chunk:
-            values = {
-                n: getattr(record, n)
-                for n in ("submitted_at", "csat", "nps", "ces", "fcr", "comment")
-            }
-            survey = existing.get(record.call_id)
-            if survey is None:
-                session.add(Survey(call_external_id=record.call_id, **values))
-                report.inserted += 1
-            elif _apply(survey, values):
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        session.commit()
-
-
-def _finish(report: IngestReport, header: list[str], rejects_path: Path | None) -> IngestReport:
+def _finish(
+    report: IngestReport, header: list[str], rejects_path: Path | None, redact: Redact | None
+) -> IngestReport:
     target = rejects_path or report.file.with_name(f"{report.file.stem}.rejects.csv")
     if report.rejects:
+        # Cleaned in the report itself, so printed lines and the run audit row are clean too.
+        report.rejects = clean_rejects(report.rejects, header, redact)
         write_rejects(target, header, report.rejects, report.file)
         report.rejects_path = target
     elif target.exists():
@@ -293,35 +333,49 @@ def _finish(report: IngestReport, header: list[str], rejects_path: Path | None) 
 
 def ingest_calls(
     path: Path, *, session: Session, mapping: Mapping[str, str] | None = None,
-    rejects_path: Path | None = None,
+    rejects_path: Path | None = None, redact: Redact | None = None,
+    options: IngestOptions = DEFAULT_OPTIONS,
 ) -> IngestReport:  # fmt: skip
-    """Validate and upsert a ``calls.csv``; recordings are resolved against its folder."""
+    """Validate and upsert a ``calls.csv``.
+
+    Recordings must lie inside its folder, or ``options.recordings_root`` (see
+    ``qa.records.IngestOptions`` for every bound). ``redact`` (texts -> redacted texts)
+    cleans rejected rows and reasons before they are printed or written.
+    """
     path = Path(path)
     report = IngestReport(file=path, kind="calls")
     header, rows = read_rows(path, columns=CALL_COLUMNS, required=CALL_REQUIRED,
-                             mapping=mapping, warnings=report.warnings)  # fmt: skip
+                             mapping=mapping, warnings=report.warnings,
+                             max_field_bytes=options.max_field_bytes)  # fmt: skip
     base = path.resolve().parent
-    records = _validate(
-        rows, lambda row: parse_call(row, base_dir=base), lambda r: r.call_id, report
+    records, origins = _validate(
+        rows, lambda row: _parse_call_row(row, base, options), lambda r: r.call_id, report
     )
-    _store_calls(session, records, report)
-    return _finish(report, header, rejects_path)
+    shape = partial(_as_row, columns=CALL_COLUMNS, mapping=mapping)
+    _store(session, records, _write_calls, lambda r: r.call_id, origins, shape, report)
+    return _finish(report, header, rejects_path, redact)
 
 
 def ingest_surveys(
     path: Path, *, session: Session, mapping: Mapping[str, str] | None = None,
-    rejects_path: Path | None = None, redact: Callable[[list[str]], list[str]] | None = None,
+    rejects_path: Path | None = None, redact: Redact | None = None,
+    options: IngestOptions = DEFAULT_OPTIONS,
 ) -> IngestReport:  # fmt: skip
     """Validate and upsert a ``surveys.csv``; a survey may arrive before its call.
 
-    ``redact`` (texts -> redacted texts) cleans comments of PII before they are stored.
+    ``redact`` (texts -> redacted texts) cleans comments of PII before they are stored, and
+    rejected rows and reasons before they are printed or written.
     """
     path = Path(path)
     report = IngestReport(file=path, kind="surveys")
     header, rows = read_rows(path, columns=SURVEY_COLUMNS, required=SURVEY_REQUIRED,
-                             mapping=mapping, warnings=report.warnings)  # fmt: skip
-    records = _validate(rows, parse_survey, lambda r: r.call_id, report)
+                             mapping=mapping, warnings=report.warnings,
+                             max_field_bytes=options.max_field_bytes)  # fmt: skip
+    records, origins = _validate(
+        rows, lambda row: _parse_survey_row(row, options), lambda r: r.call_id, report
+    )
     if redact is not None:
         records = _redact_comments(records, redact)
-    _store_surveys(session, records, report)
-    return _finish(report, header, rejects_path)
+    shape = partial(_as_row, columns=SURVEY_COLUMNS, mapping=mapping)
+    _store(session, records, _write_surveys, lambda r: r.call_id, origins, shape, report)
+    return _finish(report, header, rejects_path, redact)

@@ -56,7 +56,6 @@ Rules shared by all of them:
 
 from __future__ import annotations
 
-import csv
 import io
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -65,6 +64,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
+
+from qa.safecsv import SafeDictWriter
 
 KPI_KEYS: tuple[str, ...] = (
     "calls_offered",
@@ -398,11 +399,12 @@ def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    """CSV with a header row; values unrounded, ``None`` as an empty cell."""
+    """CSV with a header row; values unrounded, ``None`` as an empty cell, formula-like text
+    escaped (:mod:`qa.safecsv`)."""
     if not rows:
         return ""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=_columns(rows), lineterminator="\n")
+    writer = SafeDictWriter(buffer, _columns(rows), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({key: ("" if value is None else value) for key, value in row.items()})

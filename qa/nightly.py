@@ -2,7 +2,8 @@
 
 ``run_nightly`` is what ``qa nightly DIR`` and ``qa demo`` call. Every stage is idempotent
 and commits per call, so running it again after a crash or after fixing bad input completes
-the rest without duplicating anything. Each run leaves an audit row in the ``run`` table.
+the rest without duplicating anything. Each run leaves an audit row in the ``run`` table, and
+holds the database's run lock (``qa.runlock``) so that two runs never overlap.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa.config import Settings
-from qa.ingest import IngestReport, ingest_calls, ingest_surveys
+from qa.ingest import IngestOptions, IngestReport, ingest_calls, ingest_surveys
 from qa.pipeline import (
     Progress,
     StageReport,
@@ -27,6 +28,7 @@ from qa.pipeline import (
     tag_calls,
     transcribe_calls,
 )
+from qa.runlock import run_lock
 from qa.tables import Run
 from qa.themes_stage import ThemeReport
 
@@ -93,16 +95,22 @@ def default_transcriber(settings: Settings) -> Callable[[Path], TranscribedCall]
     transcribe = partial(transcribe_file, engine=asr, agent_channel=settings.agent_channel)
     if settings.redaction == "off":
         return lambda path: TranscribedCall(transcribe(path))
-    from transcribe.redact import Redactor
+    from transcribe.redact import Redactor, redacted_time_spans
 
     redactor, keep_original = Redactor(), settings.redaction == "redacted+original"
 
     def run(path: Path) -> TranscribedCall:
         original = transcribe(path)
         redacted, spans = redactor.redact_transcript(original)
-        if keep_original:
-            return TranscribedCall(redacted, original, tuple(spans))
-        return TranscribedCall(redacted)
+        # Kept so the UI plays the recording with the same words beeped (qa.playback).
+        audio = redacted_time_spans(original, spans)
+        return TranscribedCall(
+            redacted,
+            original if keep_original else None,
+            tuple(spans) if keep_original else (),
+            audio_spans=audio,
+            agent_channel=settings.agent_channel,
+        )
 
     return run
 
@@ -159,60 +167,84 @@ def run_nightly(
     transcriber: Callable[[Path], TranscribedCall] | None = None,
     tagger: tuple[Any, str] | None = None,
     progress: Progress = no_progress,
+    wait: bool = False,
+    wait_timeout: float | None = None,
+    ingest_options: IngestOptions | None = None,
 ) -> NightlyReport:
     """Run every stage on ``folder`` (``calls.csv``, optional ``surveys.csv``, recordings).
 
-    Raises ``qa.ingest.IngestError`` when ``calls.csv`` itself cannot be read (fatal).
+    ``ingest_options`` bounds what the exports may contain (recordings root, latest date,
+    field size; default: recordings inside ``folder``, dates up to one day from now, 1 MB).
+
+    Holds the database's run lock throughout; when another run holds it, raises
+    ``qa.runlock.LockBusy`` at once, or waits for it with ``wait`` (at most ``wait_timeout``
+    seconds). Raises ``qa.ingest.IngestError`` when ``calls.csv`` itself cannot be read (fatal).
     """
     from qa.kpi_load import load_facts
     from qa.kpis import KpiOptions, compute_kpis
 
     folder = Path(folder)
-    with Session(engine, expire_on_commit=False) as session:
-        run = Run(command="nightly", params={"folder": str(folder), **_params(settings)})
-        session.add(run)
-        session.commit()
-    report = NightlyReport(run_id=run.id)
-    try:
-        with Session(engine) as session:
-            report.ingests.append(
-                ingest_calls(folder / CALLS_FILE, session=session, mapping=mapping)
-            )
-            if (folder / SURVEYS_FILE).exists():
+    # One run at a time (see qa.runlock): before the audit row, so a run that exits 3 leaves none.
+    with run_lock(engine, wait=wait, timeout=wait_timeout) as lock:
+        with Session(engine, expire_on_commit=False) as session:
+            # pid and host: the process to look for if this row is ever left ``running``.
+            params = {"folder": str(folder), **_params(settings)}
+            params |= {"pid": lock.holder.pid, "host": lock.holder.host}
+            params |= _ingest_params(ingest_options)
+            run = Run(command="nightly", params=params)
+            session.add(run)
+            session.commit()
+        report = NightlyReport(run_id=run.id)
+        try:
+            with Session(engine) as session:
+                # One redactor for comments and rejected rows of both files (models load once).
+                redact = default_comment_redactor(settings)
+                limits = ingest_options or IngestOptions()
                 report.ingests.append(
-                    ingest_surveys(
-                        folder / SURVEYS_FILE,
+                    ingest_calls(
+                        folder / CALLS_FILE,
                         session=session,
-                        mapping=survey_mapping,
-                        redact=default_comment_redactor(settings),
+                        mapping=mapping,
+                        redact=redact,
+                        options=limits,
                     )
                 )
-        report.stages.append(
-            transcribe_calls(
-                engine,
-                transcriber=transcriber or default_transcriber(settings),
-                progress=progress,
+                if (folder / SURVEYS_FILE).exists():
+                    report.ingests.append(
+                        ingest_surveys(
+                            folder / SURVEYS_FILE,
+                            session=session,
+                            mapping=survey_mapping,
+                            redact=redact,
+                            options=limits,
+                        )
+                    )
+            report.stages.append(
+                transcribe_calls(
+                    engine,
+                    transcriber=transcriber or default_transcriber(settings),
+                    progress=progress,
+                )
             )
-        )
-        tagger_obj, version = tagger or default_tagger(settings)
-        report.stages.append(
-            tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
-        )
-        report.themes = _themes(engine, report)
-        with Session(engine) as session:
-            calls, surveys = load_facts(session)
-        options = KpiOptions(
-            window_hours=settings.window_hours,
-            service_level_seconds=settings.service_level_seconds,
-        )
-        report.kpis = compute_kpis(calls, surveys, options)
-        report.report_path = _write_report(engine, folder, run.id, settings, report)
-        status = "ok" if report.exit_code == EXIT_OK else "partial"
-    except BaseException:
-        _close_run(engine, run.id, "failed", report)
-        raise
-    _close_run(engine, run.id, status, report)
-    return report
+            tagger_obj, version = tagger or default_tagger(settings)
+            report.stages.append(
+                tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
+            )
+            report.themes = _themes(engine, report)
+            with Session(engine) as session:
+                calls, surveys = load_facts(session)
+            options = KpiOptions(
+                window_hours=settings.window_hours,
+                service_level_seconds=settings.service_level_seconds,
+            )
+            report.kpis = compute_kpis(calls, surveys, options)
+            report.report_path = _write_report(engine, folder, run.id, settings, report)
+            status = "ok" if report.exit_code == EXIT_OK else "partial"
+        except BaseException:
+            _close_run(engine, run.id, "failed", report)
+            raise
+        _close_run(engine, run.id, status, report)
+        return report
 
 
 def update_themes(engine: Engine, *, full: bool = False, k: int | None = None) -> ThemeReport:
@@ -259,6 +291,17 @@ def _params(settings: Settings) -> dict[str, Any]:
         "agent_channel": settings.agent_channel,
         "window_hours": settings.window_hours,
         "redaction": settings.redaction,
+    }
+
+
+def _ingest_params(options: IngestOptions | None) -> dict[str, Any]:
+    """The ingest bounds in force, for the audit row (None: the defaults)."""
+    if options is None:
+        return {}
+    return {
+        "recordings_root": str(options.recordings_root) if options.recordings_root else None,
+        "max_date": options.max_date.isoformat() if options.max_date else None,
+        "max_field_bytes": options.max_field_bytes,
     }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from qa.tables import Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
+from qa.tables import AudioRedaction, Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
 
 T = TypeVar("T")
 Progress = Callable[[Sequence[T], str], Iterable[T]]
@@ -39,6 +39,10 @@ class TranscribedCall:
     transcript: Any
     original: Any = None
     spans: tuple[tuple[Any, ...], ...] = ()
+    # Speaker -> merged (start, end) seconds of redacted words, so the UI can beep them in
+    # the audio it plays; None when redaction is off.
+    audio_spans: dict[str, list[tuple[float, float]]] | None = None
+    agent_channel: str = "left"
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ def store_transcript(session: Session, call: Call, result: TranscribedCall, metr
     session.exec(delete(TurnOriginal).where(col(TurnOriginal.turn_id).in_(old_turns)))
     session.exec(delete(Turn).where(col(Turn.call_id) == call.id))
     session.exec(delete(CallMetrics).where(col(CallMetrics.call_id) == call.id))
+    session.exec(delete(AudioRedaction).where(col(AudioRedaction.call_id) == call.id))
+    if result.audio_spans is not None:
+        spans = {who: [list(s) for s in times] for who, times in result.audio_spans.items()}
+        session.add(
+            AudioRedaction(call_id=call.id, agent_channel=result.agent_channel, spans=spans)
+        )
     transcript = result.transcript
     turns = [
         Turn(call_id=call.id, index=index, speaker=seg.speaker, start=seg.start, end=seg.end,

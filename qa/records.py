@@ -2,6 +2,10 @@
 
 Each ``parse_*`` function takes one raw CSV row (already renamed to canonical column names)
 and returns a record or raises :class:`RowError` saying which field was wrong and why.
+
+Beyond its type, every value is bounded (:class:`IngestOptions`): dates between 2000-01-01 and
+one day from now, durations 0-24 h, recordings confined to the export folder. An export is
+untrusted input, and a value that passes here must never crash or poison anything downstream.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1"})
@@ -25,10 +29,39 @@ CALL_REQUIRED = ("call_id", "started_at")
 SURVEY_COLUMNS = ("call_id", "submitted_at", "csat", "nps", "ces", "fcr", "comment")
 SURVEY_REQUIRED = ("call_id",)
 SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+# No contact center exported calls before 2000; an earlier date is a typo or a poisoned row.
+MIN_DATE = datetime(2000, 1, 1)
+# Slack above "now" for clock skew and time zones (naive times are local wall-clock times).
+FUTURE_SLACK = timedelta(days=1)
+MAX_SECONDS = 86_400.0  # one call segment longer than a day is not a call
+MAX_FIELD_BYTES = 1_000_000
 
 
 class RowError(ValueError):
     """A row failed validation; the message names the field and the reason."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Limits on what an export may contain, set by ``qa ingest`` / ``qa nightly`` options.
+
+    ``recordings_root``: recordings must resolve inside it (default: the CSV's own folder),
+    and relative ``recording`` paths are read from it. ``max_date``: latest accepted date
+    (default: one day after now). ``max_field_bytes``: a longer CSV field rejects its row.
+    """
+
+    recordings_root: Path | None = None
+    max_date: datetime | None = None
+    max_field_bytes: int = MAX_FIELD_BYTES
+
+    def latest_date(self) -> datetime:
+        """The upper date bound: ``max_date``, or one day after now (naive, UTC)."""
+        if self.max_date is not None:
+            return self.max_date
+        return datetime.now(UTC).replace(tzinfo=None) + FUTURE_SLACK
+
+
+DEFAULT_OPTIONS = IngestOptions()
 
 
 @dataclass(frozen=True)
@@ -79,6 +112,24 @@ def parse_timestamp(value: str, field: str) -> datetime:
     return parsed
 
 
+def parse_date_in_range(value: str, field: str, options: IngestOptions) -> datetime:
+    """:func:`parse_timestamp`, then 2000-01-01 <= date <= ``options.latest_date()``.
+
+    Out-of-range dates (``9999-12-31``) overflow date arithmetic in the KPIs and reports.
+    """
+    parsed = parse_timestamp(value, field)
+    if parsed < MIN_DATE:
+        raise RowError(f"{field}: {value!r} is before {MIN_DATE:%Y-%m-%d}")
+    latest = options.latest_date()
+    if parsed > latest:
+        limit = "--max-date" if options.max_date is not None else "one day from now"
+        raise RowError(
+            f"{field}: {value!r} is after {latest:%Y-%m-%dT%H:%M:%S} ({limit}); "
+            "use --max-date to accept later dates"
+        )
+    return parsed
+
+
 def parse_bool(value: str, field: str, *, blank: bool | None = False) -> bool | None:
     """yes/no/true/false/1/0 (case-insensitive); blank gives ``blank``."""
     text = value.strip().lower()
@@ -92,7 +143,10 @@ def parse_bool(value: str, field: str, *, blank: bool | None = False) -> bool | 
 
 
 def parse_seconds(value: str, field: str) -> float:
-    """A non-negative number of seconds; blank means 0."""
+    """A number of seconds, 0 to 24 h; blank means 0.
+
+    The cap keeps sums over millions of calls finite (two rows of ``1e308`` overflow to inf).
+    """
     text = value.strip()
     if not text:
         return 0.0
@@ -102,6 +156,8 @@ def parse_seconds(value: str, field: str) -> float:
         raise RowError(f"{field}: {value!r} is not a number of seconds") from None
     if math.isnan(number) or math.isinf(number) or number < 0:
         raise RowError(f"{field}: {value!r} must be a finite number >= 0")
+    if number > MAX_SECONDS:
+        raise RowError(f"{field}: {value!r} is over 24 hours; expected seconds 0-{MAX_SECONDS:.0f}")
     return number
 
 
@@ -115,6 +171,7 @@ def parse_score(value: str, field: str) -> int | None:
         number = float(text)
     except ValueError:
         raise RowError(f"{field}: {value!r} is not a number ({low}-{high} expected)") from None
+    # is_integer() is False for inf and nan, so non-finite scores are out of range too.
     if not number.is_integer() or not low <= number <= high:
         raise RowError(f"{field}: {value!r} is out of range; expected a whole number {low}-{high}")
     return int(number)
@@ -131,20 +188,43 @@ def _required(row: Mapping[str, str], field: str) -> str:
     return value
 
 
-def parse_call(row: Mapping[str, str], *, base_dir: Path) -> CallRecord:
-    """Validate one calls.csv row; ``recording`` is resolved against ``base_dir`` and must exist."""
+def confined_recording(text: str, *, base_dir: Path, options: IngestOptions) -> Path:
+    """The real path of a ``recording`` value, which must lie inside the allowed folder.
+
+    The allowed folder is ``options.recordings_root`` or else ``base_dir`` (the CSV's folder);
+    relative values are read from it. Symlinks are followed *before* the check, and nothing
+    is opened until the path is known to be inside, so a row cannot make ingest read (and
+    hash) ``/etc/shadow`` or ``../../secret``.
+    """
+    root_given = options.recordings_root is not None
+    where = f"--recordings-root {options.recordings_root}" if root_given else "the export folder"
+    try:
+        root = (options.recordings_root or base_dir).resolve()
+        resolved = (root / text).resolve()  # an absolute ``text`` replaces ``root`` here
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loop, NUL in the path
+        raise RowError(f"recording: {text!r} cannot be resolved: {exc}") from None
+    if not resolved.is_relative_to(root):
+        raise RowError(f"recording: {text!r} is outside {where}")
+    if not resolved.is_file():
+        raise RowError(f"recording: file not found: {text} (looked in {root})")
+    return resolved
+
+
+def parse_call(
+    row: Mapping[str, str], *, base_dir: Path, options: IngestOptions = DEFAULT_OPTIONS
+) -> CallRecord:
+    """Validate one calls.csv row; ``recording`` must exist inside the allowed folder
+    (see :func:`confined_recording`) and every value must be within ``options``' bounds."""
     direction = _text(row, "direction").lower() or "inbound"
     if direction not in DIRECTIONS:
         raise RowError(f"direction: {row.get('direction')!r} is not one of {DIRECTIONS}")
     recording_text = _text(row, "recording")
     recording: Path | None = None
     if recording_text:
-        recording = (base_dir / recording_text).resolve()
-        if not recording.is_file():
-            raise RowError(f"recording: file not found: {recording_text} (looked in {base_dir})")
+        recording = confined_recording(recording_text, base_dir=base_dir, options=options)
     return CallRecord(
         call_id=_required(row, "call_id"),
-        started_at=parse_timestamp(_required(row, "started_at"), "started_at"),
+        started_at=parse_date_in_range(_required(row, "started_at"), "started_at", options),
         # Abandoned calls never reached an agent, so a blank agent is normal.
         agent_id=_text(row, "agent_id"),
         agent_name=_text(row, "agent_name"),
@@ -162,12 +242,16 @@ def parse_call(row: Mapping[str, str], *, base_dir: Path) -> CallRecord:
     )
 
 
-def parse_survey(row: Mapping[str, str]) -> SurveyRecord:
-    """Validate one surveys.csv row; every score may be blank."""
+def parse_survey(
+    row: Mapping[str, str], *, options: IngestOptions = DEFAULT_OPTIONS
+) -> SurveyRecord:
+    """Validate one surveys.csv row; every score may be blank, a date must be in range."""
     submitted = _text(row, "submitted_at")
     return SurveyRecord(
         call_id=_required(row, "call_id"),
-        submitted_at=parse_timestamp(submitted, "submitted_at") if submitted else None,
+        submitted_at=(
+            parse_date_in_range(submitted, "submitted_at", options) if submitted else None
+        ),
         csat=parse_score(row.get("csat") or "", "csat"),
         nps=parse_score(row.get("nps") or "", "nps"),
         ces=parse_score(row.get("ces") or "", "ces"),

@@ -178,8 +178,42 @@ class Review(SQLModel, table=True):
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
 
 
+class User(SQLModel, table=True):
+    """Someone who may sign in to the review UI: a name, a role and an argon2 password hash.
+
+    Users are never deleted, only disabled, so every decision keeps a name that resolves.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=256)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    last_login_at: datetime | None = Field(default=None, sa_type=NAIVE)
+
+
+class AudioRedaction(SQLModel, table=True):
+    """Where a call's recording says something that was redacted from its transcript.
+
+    Per speaker, the merged (start, end) seconds of redacted words, and the stereo channel
+    of the agent at transcription time, so the UI can play a copy with those spans beeped.
+    Rewritten with the transcript.
+    """
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    agent_channel: str = Field(default="left", max_length=8)
+    spans: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
 class Run(SQLModel, table=True):
-    """Audit record of one pipeline run (``qa nightly``, ``qa demo``)."""
+    """Audit record of one pipeline run (``qa nightly``, ``qa demo``).
+
+    ``status``: ``running``, then ``ok``, ``partial`` or ``failed``; or ``crashed`` when its
+    process died and the next run to take the run lock found it still ``running``
+    (``finished_at`` is then when that was noticed). ``params`` holds the run's ``pid`` and
+    ``host``, so a crashed run can be traced to its process.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     command: str = Field(max_length=64)
@@ -188,3 +222,19 @@ class Run(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)
     started_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
     finished_at: datetime | None = Field(default=None, sa_type=NAIVE)
+
+
+class RunLock(SQLModel, table=True):
+    """Who holds the run lock on PostgreSQL (one row; see ``qa.runlock``).
+
+    The lock itself is an advisory lock that the server releases when its holder's connection
+    ends; this row only names the holder, and is believed while ``backend_pid`` (the server
+    process of that connection) is the one holding the advisory lock. SQLite keeps the same
+    facts in the ``<database>.lock`` file instead.
+    """
+
+    name: str = Field(primary_key=True, max_length=32)
+    pid: int
+    host: str = Field(default="", max_length=256)
+    started_at: datetime = Field(sa_type=NAIVE)
+    backend_pid: int

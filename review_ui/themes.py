@@ -21,8 +21,10 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from qa.auth import Identity, Permission
 from qa.db import session_scope
 from qa.tables import Call, Cluster, ThemeMember
+from review_ui.access import Access
 
 COLUMNS = ["id", "theme", "size", "keywords", "promoted tag", "examples"]
 EMPTY = "No themes yet: run `qa tag` or `qa nightly` to discover themes."
@@ -136,7 +138,8 @@ def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
 
 
 def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) -> Outputs:
-    """Promote the chosen theme to a human tag on its calls; reports how many were tagged."""
+    """Promote the chosen theme to a human tag on its calls (``reviewer`` recorded on each);
+    reports how many were tagged."""
     from qa.themes_stage import promote_theme
 
     tag = (tag_name or "").strip()
@@ -150,10 +153,11 @@ def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) 
     return _save(engine, selected, write)
 
 
-def build_themes_tab(engine: Engine, reviewer: str) -> gr.Tab:
+def build_themes_tab(engine: Engine, access: Access) -> gr.Tab:
     """Add the Themes tab (call inside ``gr.Tabs()`` in a ``gr.Blocks``); returns the tab.
 
-    ``reviewer`` is recorded on the tags a promotion creates.
+    Renames and promotions need the ``manage_themes`` permission (a lead); the signed-in
+    name is recorded on the tags a promotion creates.
     """
     from qa.report_html import CSS
 
@@ -184,7 +188,15 @@ def build_themes_tab(engine: Engine, reviewer: str) -> gr.Tab:
     outputs = [table, theme, members, status]
     private: dict[str, Any] = {"api_visibility": "private"}
     refresh, show = partial(render_themes, engine), partial(members_html, engine)
-    rename_theme, promote_theme = partial(rename, engine), partial(promote, engine, reviewer)
+
+    @access.needs(Permission.manage_themes)
+    def rename_theme(selected, label_text, request: gr.Request, *, who: Identity):  # type: ignore[no-untyped-def]
+        return rename(engine, selected, label_text)
+
+    @access.needs(Permission.manage_themes)
+    def promote_theme(selected, tag_text, request: gr.Request, *, who: Identity):  # type: ignore[no-untyped-def]
+        return promote(engine, who.name, selected, tag_text)
+
     refresh_btn.click(refresh, [theme], outputs, api_name="themes")
     tab.select(refresh, [theme], outputs, **private)
     rename_btn.click(rename_theme, [theme, label], outputs, api_name="rename_theme")

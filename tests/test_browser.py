@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from qa.db import make_engine, session_scope
 from qa.tables import Tag
-from tests.ui_fixtures import chromium_page, launched, populate
+from tests.ui_fixtures import REVIEWER, chromium_page, launched, populate, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_review_flow_in_chromium(app):
     url, engine, ids = app
     cid = ids["C-1001"]
     with chromium_page(1400, 1000) as page:
-        page.goto(url)
+        sign_in(page, url, REVIEWER)
         page.locator("#calls-table").get_by_text("C-1001", exact=True).wait_for()
         assert "callqa review" in page.title()
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from qa.db import make_engine
 from tests.synthetic import make_synthetic
-from tests.ui_fixtures import chromium_page, launched, populate, ui_client
+from tests.ui_fixtures import chromium_page, launched, populate, sign_in, ui_client
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,7 @@ def test_deep_link_handler_opens_call_by_external_or_database_id(served):
 def test_deep_link_and_insights_tab_in_chromium(served):
     demo, _, _ = served
     with chromium_page(1400, 1200) as page:
+        sign_in(page, demo.local_url, "cole")  # a coach may read everything
         page.goto(demo.local_url.rstrip("/") + "/?call=C-1003")
         page.locator("#call-header").get_by_text("C-1003").wait_for()
         page.get_by_role("tab", name="Insights").click()

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.demo.project import DATA_DIR
-from qa.tables import Call, Run, Survey, Tag, Turn
+from qa.tables import AudioRedaction, Call, Run, Survey, Tag, Turn
 
 pytestmark = pytest.mark.slow
 KEEP_RECORDINGS = 3  # enough to show the behaviour; the full demo runs in test_demo.py
@@ -103,4 +103,9 @@ def test_nightly_reports_bad_input_and_a_rerun_completes(tmp_path: Path) -> None
         assert [r.status for r in runs] == ["partial", "ok", "ok"]
         assert runs[0].counts["surveys"]["rejected"] == 1
         assert session.exec(select(Call).where(Call.status == "failed")).all() == []
+        # Each transcribed call keeps the times of its redacted words, so the UI can play its
+        # recording with them beeped (qa.playback); names in the demo calls are redacted.
+        spans = session.exec(select(AudioRedaction)).all()
+        assert len(spans) == KEEP_RECORDINGS
+        assert any(times for row in spans for times in row.spans.values())
     engine.dispose()

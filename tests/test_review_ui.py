@@ -11,10 +11,18 @@ import pytest
 from sqlmodel import select
 
 from qa.db import make_engine, session_scope
+from qa.playback import Playback
 from qa.queries import SurveyView, TagView, TurnView
 from qa.tables import Review, Tag
 from review_ui import render
-from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, launched, populate, ui_client
+from tests.ui_fixtures import (
+    EVIDENCE,
+    RE_EXPLAIN_TEXT,
+    REVIEWER,
+    launched,
+    populate,
+    ui_client,
+)
 
 
 def tv(tag="re-explain", start=None, end=None, evidence="", turn=0, source="transcript", **kw):
@@ -105,8 +113,10 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     engine = make_engine(str(tmp / "qa.db"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
-    with launched(engine) as demo:
+    playback = Playback([tmp / "recordings"])
+    with launched(engine, playback=playback) as demo:
         yield demo, engine, ids
+    playback.close()
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +163,7 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
     assert choice["value"] == "re-explain"  # the tag dropdown lists this call's tags
     assert [c[0] for c in choice["choices"]] == ["re-explain", "transfer", "long-wait"]
 
-    *_, status = client.predict(cid, "re-explain", "pytest", api_name="/reject_tag")
+    *_, status = client.predict(cid, "re-explain", api_name="/reject_tag")
     assert "Rejected" in status and "re-explain" in status
     with session_scope(engine) as s:
         rows = s.exec(
@@ -161,12 +171,12 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
         ).all()
         assert [(t.method, t.present, t.reviewer) for t in rows] == [
             ("rule", True, None),
-            ("human", False, "pytest"),
+            ("human", False, REVIEWER),
         ]
 
-    *_, tags, _, status = client.predict(cid, "re-explain", "pytest", api_name="/confirm_tag")
+    *_, tags, _, status = client.predict(cid, "re-explain", api_name="/confirm_tag")
     assert "Confirmed" in status and 'class="qa-dec confirmed"' in tags
-    *_, status = client.predict(cid, "agent-rude", "pytest", api_name="/add_tag")
+    *_, status = client.predict(cid, "agent-rude", api_name="/add_tag")
     assert "Added" in status
     table = client.predict("", "agent-rude", "any", "any", "reviewed", api_name="/list_calls")
     assert [r[1] for r in table["data"]] == ["C-1001"]
@@ -181,7 +191,7 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
 def test_open_unknown_call_and_decision_without_tag_report_status(client):
     *_, status = client.predict(987654, api_name="/open_call")
     assert "no call with id 987654" in status
-    *_, status = client.predict(987654, "", "pytest", api_name="/reject_tag")
+    *_, status = client.predict(987654, "", api_name="/reject_tag")
     assert "choose a tag" in status
 
 
@@ -190,10 +200,10 @@ def test_save_review(served, client):
 
     _, engine, ids = served
     cid, item = ids["C-1004"], DEFAULT_SCORECARD[0]
-    status = client.predict(cid, [item], "fine", "pytest", api_name="/save_review")
+    status = client.predict(cid, [item], "fine", api_name="/save_review")
     assert "Saved" in status and f"Review of call #{cid}" in status
     assert f"1/{len(DEFAULT_SCORECARD)}" in status
     with session_scope(engine) as s:
         (review,) = s.exec(select(Review).where(Review.call_id == cid)).all()
         assert review.scorecard[item] is True and review.notes == "fine"
-        assert review.reviewer == "pytest"
+        assert review.reviewer == REVIEWER

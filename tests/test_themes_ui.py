@@ -17,9 +17,8 @@ from sqlmodel import select
 
 from qa.db import make_engine, session_scope
 from qa.tables import Cluster, Tag, ThemeMember
-from tests.ui_fixtures import chromium_page, launched, populate, ui_client
+from tests.ui_fixtures import LEAD, chromium_page, launched, populate, sign_in, ui_client
 
-REVIEWER = "theme-lead"
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
 WAIT_TURN = "Someone promised to call me back last week and never did."
 
@@ -63,13 +62,13 @@ def served(tmp_path_factory):  # type: ignore[no-untyped-def]
     engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.db"))
     ids = populate(engine)
     themes = add_themes(engine, ids)
-    with launched(engine, reviewer=REVIEWER) as demo:
+    with launched(engine) as demo:
         yield demo, engine, ids, themes
 
 
 @pytest.fixture(scope="module")
 def client(served):  # type: ignore[no-untyped-def]
-    return ui_client(served[0])
+    return ui_client(served[0], LEAD)  # renames and promotions need a lead
 
 
 def snapshot(engine) -> tuple[list[tuple], list[tuple]]:  # type: ignore[no-untyped-def]
@@ -158,7 +157,7 @@ def test_promote_tags_member_calls(client, served):
         cluster = s.get(Cluster, themes["wait"])
         assert cluster.promoted_tag == "long-hold" and cluster.label == "long-hold"
     assert sorted(t.call_id for t in tags) == sorted([ids["C-1001"], ids["C-1003"]])
-    assert all(t.method == "human" and t.present and t.reviewer == REVIEWER for t in tags)
+    assert all(t.method == "human" and t.present and t.reviewer == LEAD for t in tags)
     assert {t.evidence for t in tags} == {WAIT_COMMENT, WAIT_TURN}
     # promoting again tags nobody twice
     *_, status = client.predict(themes["wait"], "long-hold", api_name="/promote_theme")
@@ -187,7 +186,7 @@ def test_rename_theme_in_chromium(served):
     demo, engine, _, themes = served
     cid = themes["notes"]
     with chromium_page(1400, 1100) as page:
-        page.goto(demo.local_url)
+        sign_in(page, demo.local_url, LEAD)
         page.get_by_role("tab", name="Themes").click()
         table = page.locator("#themes-table")  # the grid also keeps hidden copies of cells
         table.get_by_text("notes lost", exact=True).filter(visible=True).first.wait_for()

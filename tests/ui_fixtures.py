@@ -38,11 +38,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Sign-in names of the test users, by role: name -> (role, password).
+USERS = {
+    "rita": ("reviewer", "rita-reviews-calls"),
+    "lena": ("lead", "lena-leads-the-team"),
+    "cole": ("coach", "cole-coaches-agents"),
+    "adam": ("admin", "adam-admins-users"),
+}
+REVIEWER, LEAD, COACH, ADMIN = "rita", "lena", "cole", "adam"
+
+
+def add_users(engine: Engine) -> None:
+    """Create :data:`USERS` (those missing) in ``engine``'s database."""
+    from qa.auth import add_user, list_users
+
+    with session_scope(engine) as s:
+        known = {u.name for u in list_users(session=s)}
+        for name, (role, password) in USERS.items():
+            if name not in known:
+                add_user(session=s, name=name, role=role, password=password)
+
+
 @contextmanager
-def launched(engine: Engine, **serve_options: Any) -> Iterator[Any]:
-    """``review_ui.app.serve`` on a free port; closes the app and disposes ``engine`` after."""
+def launched(engine: Engine, *, users: bool = True, **serve_options: Any) -> Iterator[Any]:
+    """``review_ui.app.serve`` on a free port, with :data:`USERS` signed up unless ``users``
+    is False (then the app is read-only); closes the app and disposes ``engine`` after."""
     from review_ui.app import serve
 
+    if users:
+        add_users(engine)
     demo = serve(engine, port=free_port(), prevent_thread_lock=True, **serve_options)
     try:
         yield demo
@@ -51,11 +75,21 @@ def launched(engine: Engine, **serve_options: Any) -> Iterator[Any]:
         engine.dispose()
 
 
-def ui_client(demo: Any) -> Any:
-    """A ``gradio_client.Client`` on a launched app."""
+def ui_client(demo: Any, user: str | None = REVIEWER) -> Any:
+    """A ``gradio_client.Client`` on a launched app, signed in as ``user`` (None: anonymous)."""
     from gradio_client import Client
 
-    return Client(demo.local_url, verbose=False)
+    auth = (user, USERS[user][1]) if user else None
+    return Client(demo.local_url, auth=auth, verbose=False)
+
+
+def sign_in(page: Any, url: str, user: str = REVIEWER) -> None:
+    """Open ``url`` in a Playwright ``page`` and sign in through Gradio's login form."""
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(USERS[user][1])
+    page.get_by_role("button", name="Login").click()
+    page.locator("#signed-in").get_by_text(user).wait_for()
 
 
 CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")

@@ -1,9 +1,11 @@
-"""Pieces shared by the ``qa`` commands: the ``--db``, ``--since`` / ``--until`` and
-``--window-hours`` options, the fatal-error exit, and opening the database with an error
-that names it."""
+"""Pieces shared by the ``qa`` commands: the ``--db``, ``--since`` / ``--until``,
+``--window-hours`` and ``--wait`` / ``--wait-timeout`` options, the fatal-error and
+lock-held exits, and opening the database with an error that names it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,11 +15,32 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
+    from qa.runlock import LockBusy
+
 # Parentheses, not brackets: Typer's rich help treats "[...]" as markup and drops it.
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db", help="Database file or SQLAlchemy URL (env QA_DB_URL; default ./callqa.db)."
+    ),
+]
+# Commands that write take the database's run lock (qa.runlock); these say what to do when
+# another run holds it.
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait",
+        help="When another run holds the database's run lock, wait for it to finish "
+        "(default: exit 3 at once, naming the run).",
+    ),
+]
+WaitTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait-timeout",
+        min=0,
+        metavar="SECONDS",
+        help="Wait at most this long for the run lock, then exit 3 (implies --wait).",
     ),
 ]
 
@@ -67,3 +90,29 @@ def open_engine(db: str | None) -> Engine:
         return make_engine(db)
     except Exception as exc:  # any driver error is fatal here, and should say which database
         raise fail(f"cannot open database {db or '(default)'}: {exc}") from exc
+
+
+def lock_busy(exc: LockBusy) -> typer.Exit:
+    """Print ``error: another run (...) holds the lock ...`` on stderr; the caller raises the
+    returned ``Exit(3)``."""
+    from rich.markup import escape
+
+    from qa.console import err_console
+    from qa.runlock import EXIT_LOCKED
+
+    # Escaped: a database path or URL may hold "[...]", which rich would take for markup.
+    err_console().print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(EXIT_LOCKED)
+
+
+@contextmanager
+def hold_run_lock(engine: Engine, wait: bool, wait_timeout: float | None) -> Iterator[None]:
+    """Hold ``engine``'s run lock for a command that writes; when another run holds it, wait
+    (``--wait``, ``--wait-timeout``) or exit 3 naming that run."""
+    from qa.runlock import LockBusy, run_lock
+
+    try:
+        with run_lock(engine, wait=wait, timeout=wait_timeout):
+            yield
+    except LockBusy as exc:
+        raise lock_busy(exc) from exc

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from qa.commands.options import DbOption, fail, open_engine
+from qa.commands.options import (
+    DbOption,
+    WaitOption,
+    WaitTimeoutOption,
+    fail,
+    hold_run_lock,
+    open_engine,
+)
 
 
 def tag(
@@ -45,9 +52,12 @@ def tag(
         ),
     ] = None,
     db: DbOption = None,
+    wait: WaitOption = False,
+    wait_timeout: WaitTimeoutOption = None,
 ) -> None:
     """Tag survey comments and transcripts whose text, taxonomy or model changed since last
-    time; transfer announcements get their reason (transfer:billing, ...)."""
+    time; transfer announcements get their reason (transfer:billing, ...). Exit 3 when another
+    run holds the database's run lock (or --wait for it)."""
     from qa.config import Settings
     from qa.console import err_console, print_stage, rich_progress
     from qa.nightly import default_tagger, trained_model_path, update_themes
@@ -59,22 +69,25 @@ def tag(
     except (ValueError, TypeError) as exc:  # a bad QA_* variable; the message names it
         raise fail(str(exc)) from exc
     engine = open_engine(db)
-    if retrain:
-        _retrain(engine, trained_model_path(settings).parent, taxonomy, console)
-    try:
-        tagger, version = default_tagger(settings, taxonomy)
-    except (ValueError, FileNotFoundError) as exc:
-        raise fail(str(exc)) from exc
-    report = tag_calls(engine, tagger=tagger, version=version, progress=rich_progress)
-    print_stage(report, console)
-    if themes:
-        with console.status("themes: embedding and clustering"):
-            result = update_themes(engine, full=recluster, k=k)
-        console.print(
-            f"[bold]themes[/bold]: {result.mode}, {result.themes} themes"
-            f" ({result.new_themes} new), {result.assigned} texts assigned,"
-            f" {result.unassigned} unassigned of {result.texts}"
-        )
+    # Taken before any model loads, so that a second run exits 3 at once; held through the
+    # retrain too, so two runs never write the trained model at the same time.
+    with hold_run_lock(engine, wait, wait_timeout):
+        if retrain:
+            _retrain(engine, trained_model_path(settings).parent, taxonomy, console)
+        try:
+            tagger, version = default_tagger(settings, taxonomy)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+        report = tag_calls(engine, tagger=tagger, version=version, progress=rich_progress)
+        print_stage(report, console)
+        if themes:
+            with console.status("themes: embedding and clustering"):
+                result = update_themes(engine, full=recluster, k=k)
+            console.print(
+                f"[bold]themes[/bold]: {result.mode}, {result.themes} themes"
+                f" ({result.new_themes} new), {result.assigned} texts assigned,"
+                f" {result.unassigned} unassigned of {result.texts}"
+            )
     raise typer.Exit(2 if report.failed else 0)
 
 

@@ -204,11 +204,11 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 
 
 def _write_csv(out: IO[str], table: Any, hits: list[list[Any]]) -> None:
-    import csv
+    from qa.safecsv import SafeWriter
 
     tags_col = "tags" if "tags" not in table.columns else "qa_tags"
     evidence_col = "evidence" if "evidence" not in table.columns else "qa_evidence"
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     writer.writerow([*table.columns, tags_col, evidence_col])
     for row, row_hits in zip(table.rows, hits, strict=True):
         writer.writerow(
@@ -449,10 +449,10 @@ def _build_static_table(model: str) -> None:
 
 def _write_extra_csv(out: IO[str], table: Any, extra: dict[str, list[str]]) -> None:
     """The input columns plus ``extra`` ones (prefixed ``qa_`` if the input has that name)."""
-    import csv
+    from qa.safecsv import SafeWriter
 
     names = [name if name not in table.columns else f"qa_{name}" for name in extra]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     writer.writerow([*table.columns, *names])
     for n, row in enumerate(table.rows):
         writer.writerow([*(row[c] for c in table.columns), *(v[n] for v in extra.values())])

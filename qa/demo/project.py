@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.config import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
+DEMO_USER, DEMO_ROLE = "demo", "lead"
 
 
 def prepare_demo_folder(folder: Path) -> Path:
@@ -38,7 +44,11 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
     db_path = folder / "callqa.db"
     console.print(f"[bold]callqa demo[/bold]: data in {data}, database {db_path}")
     engine = make_engine(str(db_path))
-    report = run_nightly(data, engine=engine, settings=Settings.from_env(), progress=rich_progress)
+    # A second ``qa demo`` on the same folder waits for the first (it says so on stderr) rather
+    # than failing: the demo has no --wait option to ask for it.
+    report = run_nightly(
+        data, engine=engine, settings=Settings.from_env(), progress=rich_progress, wait=True
+    )
     for ingest in report.ingests:
         print_ingest(ingest, console)
     for stage in report.stages:
@@ -51,10 +61,37 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
         console.print(f"HTML report: {report.report_path}")
     console.print(f"pipeline finished in {time.perf_counter() - started:.0f} s")
     if serve:
+        from qa.playback import Playback
         from review_ui.app import serve as serve_ui
 
+        password = ensure_demo_user(engine)
         console.print(
-            f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)"
+            f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)\n"
+            f"sign in as [bold]{DEMO_USER}[/bold] with password [bold]{password}[/bold]"
+            f" (role {DEMO_ROLE}; new each run; add your own with qa users add)"
         )
-        serve_ui(engine, host="127.0.0.1", port=port)
+        playback = Playback([data], redaction=Settings.from_env().redaction)
+        try:
+            serve_ui(engine, host="127.0.0.1", port=port, playback=playback)
+        finally:
+            playback.close()
     return report.exit_code
+
+
+def ensure_demo_user(engine: Engine) -> str:
+    """Create the demo user (a lead) or give it a new random password; returns the password.
+
+    Random and new each run, so a demo left running never has a known password.
+    """
+    from sqlmodel import Session
+
+    from qa.auth import AuthError, add_user
+    from qa.auth.users import set_password
+
+    password = secrets.token_urlsafe(12)
+    with Session(engine) as session:
+        try:
+            add_user(session=session, name=DEMO_USER, role=DEMO_ROLE, password=password)
+        except AuthError:  # already there from an earlier run
+            set_password(session=session, name=DEMO_USER, password=password)
+    return password
