@@ -20,6 +20,9 @@ from qa.commands import users as users_commands
 from qa.commands.asr import asr as asr_command
 from qa.commands.options import (
     DbOption,
+    MaxDateOption,
+    MaxFieldBytesOption,
+    RecordingsRootOption,
     SinceOption,
     UntilOption,
     WaitOption,
@@ -97,16 +100,9 @@ def ingest(
     surveys: Annotated[Path | None, typer.Option(help="Survey export (surveys.csv).")] = None,
     map_: MapOption = None,
     survey_map: SurveyMapOption = None,
-    recordings_root: Annotated[
-        Path | None,
-        typer.Option(help="Recordings must lie inside this folder (default: the CSV's folder)."),
-    ] = None,
-    max_date: Annotated[
-        str | None, typer.Option(help="Latest accepted date, ISO (default: one day from now).")
-    ] = None,
-    max_field_bytes: Annotated[
-        int | None, typer.Option(min=1, help="A longer CSV field rejects its row (default 1 MB).")
-    ] = None,
+    recordings_root: RecordingsRootOption = None,
+    max_date: MaxDateOption = None,
+    max_field_bytes: MaxFieldBytesOption = None,
     db: DbOption = None,
 ) -> None:
     """Validate and store calls and/or surveys. Bad rows go to FILE.rejects.csv (exit 2)."""
@@ -284,16 +280,9 @@ def nightly(
         Channel | None, typer.Option(help="Stereo channel of the agent (default: left).")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Whisper model (default: tiny.en).")] = None,
-    recordings_root: Annotated[
-        Path | None,
-        typer.Option(help="Recordings must lie inside this folder (default: FOLDER)."),
-    ] = None,
-    max_date: Annotated[
-        str | None, typer.Option(help="Latest accepted date, ISO (default: one day from now).")
-    ] = None,
-    max_field_bytes: Annotated[
-        int | None, typer.Option(min=1, help="A longer CSV field rejects its row (default 1 MB).")
-    ] = None,
+    recordings_root: RecordingsRootOption = None,
+    max_date: MaxDateOption = None,
+    max_field_bytes: MaxFieldBytesOption = None,
     db: DbOption = None,
     wait: WaitOption = False,
     wait_timeout: WaitTimeoutOption = None,

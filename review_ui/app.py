@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -395,6 +396,10 @@ def serve(
     app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
     gate = Middleware(RoleGate, access=access)  # 401 before queueing, per event and role
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), gate]
+    if playback is not None:
+        atexit.register(playback.close)
+        if not prevent_thread_lock:  # launch() blocks this thread until the server stops
+            _exit_on_sigterm()
     demo.launch(
         server_name=host,
         server_port=port,
@@ -403,9 +408,17 @@ def serve(
         app_kwargs=app_kwargs,
         **launch_kwargs,
     )
-    if playback is not None:
-        atexit.register(playback.close)
     return demo
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM (systemd, docker stop, kill) into a normal exit, so the private media
+    folder is removed as on Ctrl+C; only possible from the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def is_loopback(host: str) -> bool:

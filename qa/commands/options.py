@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -44,6 +45,20 @@ WaitTimeoutOption = Annotated[
     ),
 ]
 
+
+RecordingsRootOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Recordings must lie inside this folder; relative paths are read from it "
+        "(default: the folder of calls.csv)."
+    ),
+]
+MaxDateOption = Annotated[
+    str | None, typer.Option(help="Latest accepted date, ISO (default: one day from now).")
+]
+MaxFieldBytesOption = Annotated[
+    int | None, typer.Option(min=1, help="A longer CSV field rejects its row (default 1 MB).")
+]
 
 SinceOption = Annotated[
     str | None,
