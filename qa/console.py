@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
-    from qa.ingest import IngestReport
-    from qa.pipeline import StageReport
+    from qa.ingest.exports import IngestReport
+    from qa.stages.pipeline import StageReport
 
 T = TypeVar("T")
 MAX_PROBLEM_LINES = 50
@@ -24,7 +24,7 @@ def err_console() -> Console:
 
 
 def rich_progress(items: Sequence[T], description: str) -> Iterable[T]:
-    """A ``qa.pipeline.Progress``: a progress bar on stderr while iterating ``items``."""
+    """A ``qa.stages.pipeline.Progress``: a progress bar on stderr while iterating ``items``."""
     columns = (
         TextColumn(f"{description:<11}"),
         BarColumn(),

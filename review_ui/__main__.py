@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qa.db import make_engine
+from qa.store.engine import make_engine
 
 
 def main(argv: list[str] | None = None) -> None:

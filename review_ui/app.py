@@ -1,11 +1,11 @@
 """Gradio review app: filter calls, open one, read the tagged transcript, decide on tags.
 
 ``build_app(engine)`` returns the ``gr.Blocks``; ``serve(engine)`` builds and launches it.
-Reads go through ``qa.queries``, writes through ``qa.crud``; HTML comes from ``render``.
+Reads go through ``qa.store.reads``, writes through ``qa.store.writes``; HTML comes from ``render``.
 Every event that a client may call has an ``api_name`` (``list_calls``, ``open_call``,
 ``confirm_tag``, ``reject_tag``, ``add_tag``, ``save_review``, ``play_original``). Every
 write takes the signed-in user as its reviewer and needs a role that grants it
-(``review_ui.access``); recordings play through ``qa.playback`` (confined, redacted).
+(``review_ui.access``); recordings play through ``qa.review.playback`` (confined, redacted).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
 
-from qa import crud, queries
 from qa.auth import Identity, Permission, has_users
-from qa.db import session_scope
-from qa.playback import Playback, PlaybackError
+from qa.review.playback import Playback, PlaybackError
+from qa.store import reads as queries
+from qa.store import writes as crud
+from qa.store.engine import session_scope
 from review_ui import render
 from review_ui.access import Access, RoleGate
 from review_ui.insights import build_insights_tab, call_from_query

@@ -1,7 +1,7 @@
 """The review UI's Insights tab, and ``?call=ID`` deep links into the review screen.
 
 ``build_insights_tab(engine)`` is called inside ``build_app``'s ``gr.Tabs()``: it adds an
-"Insights" tab with the same sections as the nightly HTML report (``qa.report``): KPI
+"Insights" tab with the same sections as the nightly HTML report (``qa.report.insights``): KPI
 tiles, actions (triggers) with the calls to review, the driver tables, repeat contacts and
 broken callback promises, daily trends, themes and the survey-bias check. The numbers are
 computed when the tab is opened or refreshed (``api_name="insights"``), not at page load.
@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 from sqlalchemy.engine import Engine
 
-from qa.db import session_scope
+from qa.store.engine import session_scope
 
 SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias")
 
@@ -29,10 +29,10 @@ def _wrap(body: str) -> str:
 
 def render_insights(engine: Engine, since: str | None, until: str | None) -> list[str]:
     """Status line + one HTML fragment per ``SECTIONS`` entry for ``[since, until)``."""
-    from qa.records import RowError, parse_timestamp
-    from qa.report import build_insights
-    from qa.report_html import kpi_tiles_html, period_text, trends_html
-    from qa.report_sections import (
+    from qa.ingest.records import RowError, parse_timestamp
+    from qa.report.html import kpi_tiles_html, period_text, trends_html
+    from qa.report.insights import build_insights
+    from qa.report.sections import (
         bias_html,
         drivers_html,
         repeats_html,
@@ -70,7 +70,7 @@ def render_insights(engine: Engine, since: str | None, until: str | None) -> lis
 
 def build_insights_tab(engine: Engine) -> gr.Tab:
     """Add the Insights tab (call inside ``gr.Tabs()`` in a ``gr.Blocks``); returns the tab."""
-    from qa.report_html import CSS
+    from qa.report.html import CSS
 
     def refresh(since, until):  # type: ignore[no-untyped-def]
         return render_insights(engine, since, until)
@@ -126,7 +126,7 @@ def call_from_query(
     one the status line); the handler's outputs are the call-id box followed by those.
     Without ``?call=`` nothing changes.
     """
-    from qa.report import resolve_call_ref
+    from qa.report.insights import resolve_call_ref
 
     def open_linked(request: gr.Request):  # type: ignore[no-untyped-def]
         ref = (request.query_params.get("call") or "").strip() if request else ""

@@ -1,6 +1,6 @@
 """HTML for the review screen: call header, survey, transcript with tag evidence, tag list.
 
-Pure functions over ``qa.queries`` dataclasses (no Gradio here), so they are unit-tested
+Pure functions over ``qa.store.reads`` dataclasses (no Gradio here), so they are unit-tested
 directly. Every piece of stored text goes through ``html.escape``; tag evidence spans are
 wrapped in ``<mark data-tag="...">``.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from itertools import pairwise
 
-from qa.queries import CallDetail, MetricsView, SurveyView, TagView, TurnView
+from qa.store.reads import CallDetail, MetricsView, SurveyView, TagView, TurnView
 
 SPEAKER_LABELS = {"agent": "Agent", "customer": "Customer"}
 TAG_COLUMNS = ("tag", "method", "score", "where", "evidence", "decision")

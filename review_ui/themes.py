@@ -3,7 +3,7 @@
 ``build_themes_tab(engine, reviewer)`` is called inside ``build_app``'s ``gr.Tabs()``. It
 lists the live themes (``Cluster.size > 0``, largest first) with their keywords and
 examples, and the member texts of the chosen theme with ``?call=`` links into the review
-screen. Writes go through ``qa.themes_stage`` in ``session_scope`` (which commits); their
+screen. Writes go through ``qa.stages.themes`` in ``session_scope`` (which commits); their
 errors become a "**Not saved:**" status. Endpoints ``themes`` (refresh), ``rename_theme``,
 ``promote_theme`` take the theme (id or ``"id: name"``) first and return
 ``(table, theme, members HTML, status)``.
@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from qa.auth import Identity, Permission
-from qa.db import session_scope
-from qa.tables import Call, Cluster, ThemeMember
+from qa.store.engine import session_scope
+from qa.store.schema import Call, Cluster, ThemeMember
 from review_ui.access import Access
 
 COLUMNS = ["id", "theme", "size", "keywords", "promoted tag", "examples"]
@@ -75,7 +75,7 @@ def parse_theme(value: Any) -> int | None:
 
 def members_html(engine: Engine, selected: Any) -> str:
     """The chosen theme's member texts (closest first) with ``?call=`` links."""
-    from qa.report_sections import call_link, table
+    from qa.report.sections import call_link, table
 
     cluster_id = parse_theme(selected)
     if cluster_id is None:
@@ -128,7 +128,7 @@ def _save(engine: Engine, selected: Any, write: Callable[[Session, int], str]) -
 
 def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
     """Rename the chosen theme; a bad label or unknown theme gives a "Not saved" status."""
-    from qa.themes_stage import rename_theme
+    from qa.stages.themes import rename_theme
 
     def write(s: Session, cid: int) -> str:
         row = rename_theme(session=s, cluster_id=cid, label=label or "")
@@ -140,7 +140,7 @@ def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
 def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) -> Outputs:
     """Promote the chosen theme to a human tag on its calls (``reviewer`` recorded on each);
     reports how many were tagged."""
-    from qa.themes_stage import promote_theme
+    from qa.stages.themes import promote_theme
 
     tag = (tag_name or "").strip()
 
@@ -159,7 +159,7 @@ def build_themes_tab(engine: Engine, access: Access) -> gr.Tab:
     Renames and promotions need the ``manage_themes`` permission (a lead); the signed-in
     name is recorded on the tags a promotion creates.
     """
-    from qa.report_html import CSS
+    from qa.report.html import CSS
 
     def pick_row(evt: gr.SelectData):  # type: ignore[no-untyped-def]
         row = evt.row_value or []

@@ -66,8 +66,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url: str):  # type: ignore[no-untyped-def]
-    """``qa.db.make_engine`` on ``db_url``, tables created; disposed after the test."""
-    from qa.db import make_engine
+    """``qa.store.engine.make_engine`` on ``db_url``, tables created; disposed after the test."""
+    from qa.store.engine import make_engine
 
     eng = make_engine(db_url)
     try:

@@ -18,7 +18,7 @@ shift is exactly the effect. Binary outcomes are Bernoulli with the stated rates
 
 Repeat contacts: calls come in per-customer chains; after each call the same customer
 calls again 2-40 h later with probability ``REPEAT_BASE`` + effects, so every call's
-``repeated`` flag (``qa.kpis.contact_flags``, 48 h window) follows the model exactly.
+``repeated`` flag (``qa.metrics.kpis.contact_flags``, 48 h window) follows the model exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from qa.kpis import CallFact, SurveyFact
+from qa.metrics.kpis import CallFact, SurveyFact
 
 QUEUES = ("billing", "tech", "sales")
 TEAMS = ("A", "B", "C")
@@ -76,7 +76,7 @@ class SyntheticData:
 
     def insert(self, session) -> None:  # type: ignore[no-untyped-def]
         """Store everything as ``Call`` / ``Survey`` / ``Tag`` rows (machine tags) and commit."""
-        from qa.tables import Call, Survey, Tag
+        from qa.store.schema import Call, Survey, Tag
 
         rows = [
             Call(**{f: getattr(c, f) for f in CallFact.__dataclass_fields__}, status="tagged")

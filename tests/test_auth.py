@@ -28,8 +28,8 @@ from qa.auth import (
     list_users,
 )
 from qa.cli import app
-from qa.db import make_engine, session_scope
-from qa.tables import Review, Tag, User
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import Review, Tag, User
 from tests.ui_fixtures import (
     ADMIN,
     COACH,
@@ -45,7 +45,7 @@ from tests.ui_fixtures import (
 
 
 def test_users_are_stored_as_argon2_hashes_and_checked(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     with Session(engine) as s:
         assert not has_users(session=s)
         add_user(session=s, name="ana", role="reviewer", password="correct horse")
@@ -66,7 +66,7 @@ def test_users_are_stored_as_argon2_hashes_and_checked(tmp_path: Path) -> None:
 
 
 def test_bad_users_are_refused_with_the_valid_choices(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     with Session(engine) as s:
         with pytest.raises(ValueError, match="coach, reviewer, lead, admin"):
             add_user(session=s, name="ana", role="boss", password="long enough")
@@ -94,7 +94,7 @@ def test_roles_grant_what_the_issue_says() -> None:
 
 
 def test_qa_users_commands(tmp_path: Path) -> None:
-    db = str(tmp_path / "qa.db")
+    db = str(tmp_path / "qa.store.engine")
     runner = CliRunner()
     added = runner.invoke(
         app, ["users", "add", "lena", "--role", "lead", "--password-stdin", "--db", db],
@@ -144,7 +144,7 @@ RANK = ("coach", "reviewer", "lead", "admin")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("auth") / "qa.db"))
+    engine = make_engine(str(tmp_path_factory.mktemp("auth") / "qa.store.engine"))
     ids = populate(engine)
     with launched(engine) as demo:
         yield demo, engine, ids
@@ -214,7 +214,7 @@ def test_signed_in_name_is_the_reviewer_and_disabled_users_lose_access(served) -
 
 
 def test_without_users_the_ui_is_read_only(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     ids = populate(engine)
     with launched(engine, users=False) as demo:
         client = ui_client(demo, None)  # no sign-in: anyone on this machine may read
@@ -230,7 +230,7 @@ def test_without_users_the_ui_is_read_only(tmp_path: Path) -> None:
 def test_demo_user_gets_a_new_random_password_each_run(tmp_path: Path) -> None:
     from qa.demo.project import DEMO_USER, ensure_demo_user
 
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     first, second = ensure_demo_user(engine), ensure_demo_user(engine)
     assert first != second and len(second) >= 12
     with Session(engine) as s:

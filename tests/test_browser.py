@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from qa.db import make_engine, session_scope
-from qa.tables import Tag
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import Tag
 from tests.ui_fixtures import REVIEWER, chromium_page, launched, populate, sign_in
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ def app(tmp_path_factory):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = tmp_path_factory.mktemp("browser")
-    engine = make_engine(str(tmp / "qa.db"))
+    engine = make_engine(str(tmp / "qa.store.engine"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
     with launched(engine) as demo:
         yield demo.local_url, engine, ids

@@ -1,4 +1,5 @@
-"""qa.db and qa.tables on both backends: SQLite (embedded) and PostgreSQL (throwaway cluster)."""
+"""qa.store.engine and qa.store.schema on both backends: SQLite (embedded) and PostgreSQL
+(throwaway cluster)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from qa.db import make_engine, resolve_url, session_scope
-from qa.tables import Call, CallMetrics, Cluster, Review, Run, Tag, Turn
+from qa.store.engine import make_engine, resolve_url, session_scope
+from qa.store.schema import Call, CallMetrics, Cluster, Review, Run, Tag, Turn
 
 
 def _call(external_id: str = "C-1", **kw) -> Call:  # type: ignore[no-untyped-def]
@@ -212,7 +213,7 @@ def test_pg_url_fixture(pg_url: str) -> None:
 
 
 def test_naive_datetimes_round_trip(engine) -> None:  # type: ignore[no-untyped-def]
-    # Timestamps are naive wall-clock times on both backends (qa.records.parse_timestamp).
+    # Timestamps are naive wall-clock times on both backends (qa.ingest.records.parse_timestamp).
     started = datetime(2025, 3, 4, 23, 59, 58, 123456)
     with session_scope(engine) as s:
         s.add(Call(external_id="C-1", started_at=started))

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from qa.change import compare_facts, decompose, resolve_periods
-from qa.driver_data import frame_from_facts
-from qa.drivers import INSUFFICIENT, OK, analyse, analyse_by
+from qa.why.change import compare_facts, decompose, resolve_periods
+from qa.why.data import frame_from_facts
+from qa.why.drivers import INSUFFICIENT, OK, analyse, analyse_by
 from tests.synthetic import combine, make_synthetic
 
 SEED = 1
@@ -105,7 +105,7 @@ def test_sorted_most_harmful_first(analyses) -> None:  # type: ignore[no-untyped
 
 
 def test_nps_is_in_nps_points(analyses, synthetic) -> None:  # type: ignore[no-untyped-def]
-    from qa.kpis import compute_kpis
+    from qa.metrics.kpis import compute_kpis
 
     kpis = compute_kpis(synthetic.calls, synthetic.surveys)
     assert analyses["nps"].mean == pytest.approx(kpis["nps"])
@@ -175,7 +175,7 @@ def test_decompose_exact_on_tiny_frames() -> None:
     """Hand-checkable: one tag, effect -1 in both periods, prevalence 0.25 -> 0.5."""
     import pandas as pd
 
-    from qa.driver_data import DriverData
+    from qa.why.data import DriverData
 
     def frame(tagged: int) -> DriverData:
         rows = [(4.0, 1)] * tagged + [(5.0, 0)] * (8 - tagged)

@@ -10,15 +10,8 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from qa.driver_data import frame_from_facts, load_driver_data
-from qa.driver_stats import (
-    analyse_frame,
-    bh_qvalues,
-    mean_difference,
-    rate_difference,
-    wilson_interval,
-)
-from qa.drivers import (
+from qa.why.data import frame_from_facts, load_driver_data
+from qa.why.drivers import (
     DRIVER_KEYS,
     analyse,
     format_analysis,
@@ -26,6 +19,13 @@ from qa.drivers import (
     tag_drivers,
     why,
     why_by,
+)
+from qa.why.stats import (
+    analyse_frame,
+    bh_qvalues,
+    mean_difference,
+    rate_difference,
+    wilson_interval,
 )
 from tests.synthetic import make_synthetic
 
@@ -162,7 +162,7 @@ def small():  # type: ignore[no-untyped-def]
 
 
 def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
-    from qa.tables import Call, Tag
+    from qa.store.schema import Call, Tag
 
     with Session(engine) as session:
         small.insert(session)
@@ -197,7 +197,7 @@ def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def synthetic_db(tmp_path_factory, small) -> str:  # type: ignore[no-untyped-def]
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     path = tmp_path_factory.mktemp("why") / "callqa.db"
     engine = make_engine(str(path))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from qa.ingest import IngestError, ingest_calls, ingest_surveys, parse_mapping
-from qa.tables import Call, Survey
+from qa.ingest.exports import IngestError, ingest_calls, ingest_surveys, parse_mapping
+from qa.store.schema import Call, Survey
 
 HEADER = (
     "call_id,started_at,agent_id,agent_name,team,queue,customer_id,direction,"

@@ -18,17 +18,17 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-import qa.exportcsv
-import qa.ingest
+import qa.ingest.csvfile
+import qa.ingest.exports
 from qa.cli import app
-from qa.ingest import (
+from qa.ingest.exports import (
     IngestError,
     IngestOptions,
     ingest_calls,
     ingest_surveys,
     options_from_cli,
 )
-from qa.tables import Call, Survey, Tag
+from qa.store.schema import Call, Survey, Tag
 from tests import pg
 
 runner = CliRunner()
@@ -58,7 +58,7 @@ def write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def reasons(report: qa.ingest.IngestReport) -> dict[int, str]:
+def reasons(report: qa.ingest.exports.IngestReport) -> dict[int, str]:
     return {r.line: r.reason for r in report.rejects}
 
 
@@ -70,7 +70,7 @@ def read_rejects(path: Path) -> list[list[str]]:
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
     """A SQLite database for the checks that do not depend on the backend."""
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     eng = make_engine(f"sqlite:///{tmp_path / 'sec.db'}")
     yield eng
@@ -80,7 +80,7 @@ def sqlite_engine(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
 @pytest.fixture
 def pg_engine(pg_cluster: pg.PgCluster) -> Iterator:  # type: ignore[type-arg]
     """A fresh PostgreSQL database: the backend that refuses NUL and over-long text."""
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     name = pg.unique_dbname()
     eng = make_engine(pg_cluster.create_database(name))
@@ -96,13 +96,13 @@ def pg_engine(pg_cluster: pg.PgCluster) -> Iterator:  # type: ignore[type-arg]
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every path ingest hashes (so opens), in order."""
     seen: list[Path] = []
-    real = qa.ingest.sha256_file
+    real = qa.ingest.exports.sha256_file
 
     def spy(path: Path) -> str:
         seen.append(Path(path))
         return real(path)
 
-    monkeypatch.setattr(qa.ingest, "sha256_file", spy)
+    monkeypatch.setattr(qa.ingest.exports, "sha256_file", spy)
     return seen
 
 
@@ -259,7 +259,7 @@ def test_unbalanced_quote_in_surveys_is_reported_and_the_good_rows_kept(
         "file (line 6) and swallowed 3 rows; fix the quote"
     ) in result.output
     assert "4 new, 0 updated, 0 unchanged, 1 rejected" in result.output
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     engine = make_engine(db)
     with Session(engine) as session:
@@ -393,7 +393,7 @@ def test_a_row_postgresql_refuses_costs_only_that_row(
 ) -> None:
     # Defence in depth: with the NUL check switched off, the database's refusal of one row
     # still rejects that row only, and the other 599 of its chunk are written one by one.
-    monkeypatch.setattr(qa.exportcsv, "_field_problem", lambda *args: None)
+    monkeypatch.setattr(qa.ingest.csvfile, "_field_problem", lambda *args: None)
     lines = [HEADER, *(call(f"C{i:03d}") for i in range(600))]
     lines[11] = call("C010", agent_name="An\x00n")
     path = write(tmp_path / "calls.csv", lines)
@@ -517,7 +517,7 @@ def test_boundary_values_never_crash_kpis_report_or_why(
         app, ["ingest", "--calls", str(calls), "--surveys", str(surveys), "--db", db]
     )
     assert result.exit_code == 0, result.output
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     engine = make_engine(db)
     with Session(engine) as session:  # some tags, so `why` has effects to estimate
@@ -582,7 +582,7 @@ def test_ingest_command_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_run_nightly_passes_the_options_to_both_ingests(
     sqlite_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.nightly
+    import qa.stages.nightly
     from qa.config import Settings
 
     seen: dict[str, dict] = {}
@@ -595,18 +595,18 @@ def test_run_nightly_passes_the_options_to_both_ingests(
             seen[kind] = kwargs
             if kind == "surveys":
                 raise Stop
-            return qa.ingest.IngestReport(file=path, kind=kind)
+            return qa.ingest.exports.IngestReport(file=path, kind=kind)
 
         return ingest
 
-    monkeypatch.setattr(qa.nightly, "ingest_calls", spy("calls"))
-    monkeypatch.setattr(qa.nightly, "ingest_surveys", spy("surveys"))
+    monkeypatch.setattr(qa.stages.nightly, "ingest_calls", spy("calls"))
+    monkeypatch.setattr(qa.stages.nightly, "ingest_surveys", spy("surveys"))
     write(tmp_path / "calls.csv", [HEADER])
     write(tmp_path / "surveys.csv", [SURVEY_HEADER])
     options = IngestOptions(recordings_root=tmp_path, max_field_bytes=10)
     settings = Settings.from_env({"QA_REDACTION": "off"})
     with pytest.raises(Stop):
-        qa.nightly.run_nightly(
+        qa.stages.nightly.run_nightly(
             tmp_path, engine=sqlite_engine, settings=settings, ingest_options=options
         )
     assert seen["calls"]["options"] is options and seen["surveys"]["options"] is options

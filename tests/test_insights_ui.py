@@ -12,14 +12,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 from sqlmodel import Session
 
-from qa.db import make_engine
+from qa.store.engine import make_engine
 from tests.synthetic import make_synthetic
 from tests.ui_fixtures import chromium_page, launched, populate, sign_in, ui_client
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.db"))
+    engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.store.engine"))
     ids = populate(engine)
     with Session(engine) as s:
         make_synthetic(300, seed=5, start=datetime(2024, 5, 6), days=14).insert(s)

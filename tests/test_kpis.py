@@ -1,4 +1,5 @@
-"""Exact, hand-computed tests of the KPI engine (``qa.kpis``) and its loader (``qa.kpi_load``)."""
+"""Exact, hand-computed tests of the KPI engine (``qa.metrics.kpis``) and its loader
+(``qa.metrics.facts``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa.db import make_engine, session_scope
-from qa.kpi_load import load_facts
-from qa.kpis import (
+from qa.metrics.facts import load_facts
+from qa.metrics.kpis import (
     GROUPINGS,
     KPI_KEYS,
     CallFact,
@@ -23,7 +23,8 @@ from qa.kpis import (
     format_table,
     to_csv,
 )
-from qa.tables import Call, Survey
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import Call, Survey
 
 T0 = datetime(2026, 11, 2, 9, 0)  # a Monday, ISO week 2026-W45
 

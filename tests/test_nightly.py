@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.demo.project import DATA_DIR
-from qa.tables import AudioRedaction, Call, Run, Survey, Tag, Turn
+from qa.store.schema import AudioRedaction, Call, Run, Survey, Tag, Turn
 
 pytestmark = pytest.mark.slow
 KEEP_RECORDINGS = 3  # enough to show the behaviour; the full demo runs in test_demo.py
@@ -47,7 +47,7 @@ def small_demo_copy(target: Path) -> tuple[Path, str, str]:
 
 
 def counts(db: str) -> dict[str, int]:
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     engine = make_engine(db)
     with Session(engine) as session:
@@ -74,7 +74,7 @@ def test_nightly_reports_bad_input_and_a_rerun_completes(tmp_path: Path) -> None
     assert f"call {bad_call}" in first.output and "garbage" not in first.output
     after_first = counts(db)
     assert after_first["Turn"] > 0 and after_first["Tag"] > 0
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     engine = make_engine(db)
     with Session(engine) as session:
@@ -104,7 +104,7 @@ def test_nightly_reports_bad_input_and_a_rerun_completes(tmp_path: Path) -> None
         assert runs[0].counts["surveys"]["rejected"] == 1
         assert session.exec(select(Call).where(Call.status == "failed")).all() == []
         # Each transcribed call keeps the times of its redacted words, so the UI can play its
-        # recording with them beeped (qa.playback); names in the demo calls are redacted.
+        # recording with them beeped (qa.review.playback); names in the demo calls are redacted.
         spans = session.exec(select(AudioRedaction)).all()
         assert len(spans) == KEEP_RECORDINGS
         assert any(times for row in spans for times in row.spans.values())

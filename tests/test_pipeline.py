@@ -13,10 +13,10 @@ import pytest
 from sqlmodel import Session, select
 
 from classify.taxonomy import TagHit
-from qa.crud import record_tag_decision
-from qa.pipeline import TranscribedCall, tag_calls, transcribe_calls
-from qa.queries import effective_tags
-from qa.tables import Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
+from qa.stages.pipeline import TranscribedCall, tag_calls, transcribe_calls
+from qa.store.reads import effective_tags
+from qa.store.schema import Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
+from qa.store.writes import record_tag_decision
 from transcribe.audio import AudioError
 from transcribe.transcript import Segment, Transcript, Word
 

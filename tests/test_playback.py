@@ -1,4 +1,4 @@
-"""qa.playback and the UI's audio: recordings confined to their root, redacted by default,
+"""qa.review.playback and the UI's audio: recordings confined to their root, redacted by default,
 cached privately; the original only in ``redacted+original`` mode and only for a lead."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import httpx
 import numpy as np
 import pytest
 
-from qa.db import make_engine, session_scope
-from qa.playback import Playback, PlaybackError, confine
-from qa.tables import AudioRedaction, Call, Turn
+from qa.review.playback import Playback, PlaybackError, confine
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import AudioRedaction, Call, Turn
 from tests.ui_fixtures import LEAD, REVIEWER, launched, populate, ui_client, write_wav
 
 RATE = 8000
@@ -31,7 +31,7 @@ def samples(path: Path) -> np.ndarray:
 
 @pytest.fixture
 def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     ids = populate(engine, recordings_dir=tmp_path / "recordings")
     yield engine, ids, tmp_path
     engine.dispose()
@@ -87,7 +87,7 @@ def test_calls_without_stored_spans_beep_every_turn_with_a_placeholder(setup) ->
         row = s.get(Turn, turn.id)
         row.text, row.start, row.end = "My card is [CREDIT_CARD].", 0.2, 0.6
         s.add(row)
-    from qa.playback import redacted_spans
+    from qa.review.playback import redacted_spans
 
     with session_scope(engine) as s:
         spans, channel = redacted_spans(s, cid)

@@ -1,4 +1,5 @@
-"""qa.queries (filters, effective tags, call detail) and qa.crud (human decisions, reviews)."""
+"""qa.store.reads (filters, effective tags, call detail) and qa.store.writes (human decisions,
+reviews)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from qa import crud, queries
-from qa.db import make_engine, session_scope
-from qa.tables import Review, Tag
+from qa.store import reads as queries
+from qa.store import writes as crud
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import Review, Tag
 from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, populate
 
 
 @pytest.fixture
 def db(tmp_path):
-    engine = make_engine(str(tmp_path / "qa.db"))
+    engine = make_engine(str(tmp_path / "qa.store.engine"))
     ids = populate(engine, recordings_dir=tmp_path / "rec")
     yield engine, ids
     engine.dispose()

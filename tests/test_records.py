@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from qa.config import Settings
-from qa.records import RowError, parse_bool, parse_call, parse_score, parse_survey, parse_timestamp
+from qa.ingest.records import (
+    RowError,
+    parse_bool,
+    parse_call,
+    parse_score,
+    parse_survey,
+    parse_timestamp,
+)
 
 
 def call_row(**values: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa.callbacks import callback_promises
-from qa.kpis import CallFact, compute_kpis
-from qa.repeats import analyse_repeats, link_contacts, repeat_predictors, validate_window
+from qa.metrics.callbacks import callback_promises
+from qa.metrics.kpis import CallFact, compute_kpis
+from qa.metrics.repeats import analyse_repeats, link_contacts, repeat_predictors, validate_window
 
 T0 = datetime(2026, 11, 2, 9, 0)
 
@@ -210,7 +210,7 @@ def test_outbound_calls_are_not_repeats_unless_asked():
     links = by_id(link_contacts(calls, directions=directions))
     assert links["OUT"].outcome == "outbound" and links["OUT"].first_call_id is None
     assert links["B"].previous_call_id == "A"  # linked across the outbound call
-    # as qa.kpis counts them: the outbound call repeats A, and B repeats the outbound call
+    # as qa.metrics.kpis counts them: the outbound call repeats A, and B repeats the outbound call
     links = by_id(link_contacts(calls, directions=directions, outbound_repeats=True))
     assert links["OUT"].previous_call_id == "A" and links["B"].previous_call_id == "OUT"
     assert links["B"].first_call_id == "A"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from qa.db import make_engine
-from qa.report import build_insights, build_report, resolve_call_ref, write_report
-from qa.tables import Call, Cluster, Tag
+from qa.report.insights import build_insights, build_report, resolve_call_ref, write_report
+from qa.store.engine import make_engine
+from qa.store.schema import Call, Cluster, Tag
 from tests.synthetic import make_synthetic
 
 UI = "http://qa-ui.example:7861"
@@ -44,7 +44,7 @@ def _seed(engine) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):  # type: ignore[no-untyped-def]
-    eng = make_engine(str(tmp_path_factory.mktemp("report") / "qa.db"))
+    eng = make_engine(str(tmp_path_factory.mktemp("report") / "qa.store.engine"))
     _seed(eng)
     yield eng
     eng.dispose()

@@ -10,10 +10,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 from sqlmodel import select
 
-from qa.db import make_engine, session_scope
-from qa.playback import Playback
-from qa.queries import SurveyView, TagView, TurnView
-from qa.tables import Review, Tag
+from qa.review.playback import Playback
+from qa.store.engine import make_engine, session_scope
+from qa.store.reads import SurveyView, TagView, TurnView
+from qa.store.schema import Review, Tag
 from review_ui import render
 from tests.ui_fixtures import (
     EVIDENCE,
@@ -111,7 +111,7 @@ def test_render_survey_tags_and_header_escape():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    engine = make_engine(str(tmp / "qa.db"))
+    engine = make_engine(str(tmp / "qa.store.engine"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
     playback = Playback([tmp / "recordings"])
     with launched(engine, playback=playback) as demo:

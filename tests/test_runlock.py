@@ -1,4 +1,4 @@
-"""One run at a time (``qa.runlock``): real locks held by real processes, on SQLite and on the
+"""One run at a time (``qa.store.lock``): real locks held by real processes, on SQLite and on the
 throwaway PostgreSQL cluster.
 
 A second run exits 3 naming the holder, or waits with ``--wait`` (at most ``--wait-timeout``);
@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from qa.db import make_engine
-from qa.runlock import EXIT_LOCKED, LockBusy, run_lock
-from qa.tables import Call, Cluster, Run, Survey, Tag, ThemeMember, Turn
+from qa.store.engine import make_engine
+from qa.store.lock import EXIT_LOCKED, LockBusy, run_lock
+from qa.store.schema import Call, Cluster, Run, Survey, Tag, ThemeMember, Turn
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = socket.gethostname()
@@ -36,9 +36,9 @@ HOLDER = """
 import os, socket, sys, time
 from pathlib import Path
 from sqlmodel import Session
-from qa.db import make_engine
-from qa.runlock import run_lock
-from qa.tables import Run
+from qa.store.engine import make_engine
+from qa.store.lock import run_lock
+from qa.store.schema import Run
 
 engine = make_engine(sys.argv[1])
 with run_lock(engine):
@@ -115,7 +115,7 @@ def hold_lock(db: str, tmp_path: Path) -> subprocess.Popen[str]:
 
 def existing_database(url: str) -> None:
     """Create the tables first, as on any night but the first: two processes creating the
-    tables of a new database at the same moment is another race, in ``qa.db.make_engine``
+    tables of a new database at the same moment is another race, in ``qa.store.engine.make_engine``
     (``create_all``), which no run lock can cover since it happens before one is taken."""
     make_engine(url).dispose()
 

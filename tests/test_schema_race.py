@@ -7,13 +7,13 @@ import multiprocessing
 
 from sqlmodel import Session, func, select
 
-from qa.tables import Call
+from qa.store.schema import Call
 
 PROCESSES = 4
 
 
 def _open(url: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     try:
         engine = make_engine(url)
@@ -33,7 +33,7 @@ def test_concurrent_first_opens_create_the_schema_once(db_url: str) -> None:
         worker.join(60)
     outcomes = [results.get(timeout=5) for _ in workers]
     assert outcomes == ["ok"] * PROCESSES, outcomes
-    from qa.db import make_engine
+    from qa.store.engine import make_engine
 
     engine = make_engine(db_url)
     with Session(engine) as s:

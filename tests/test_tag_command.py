@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from qa.cli import app
-from qa.crud import record_tag_decision
-from qa.db import make_engine
-from qa.tables import Call, Cluster, Survey, Tag, ThemeMember, Turn
+from qa.store.engine import make_engine
+from qa.store.schema import Call, Cluster, Survey, Tag, ThemeMember, Turn
+from qa.store.writes import record_tag_decision
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()

@@ -238,7 +238,7 @@ def test_sampled_fit_small_clusters_and_errors() -> None:
 def _seed(engine, comments: Sequence[str], start: int = 0) -> list[int]:  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
-    from qa.tables import Call, Survey, Turn
+    from qa.store.schema import Call, Survey, Turn
 
     ids = []
     with Session(engine) as session:
@@ -258,8 +258,8 @@ def _seed(engine, comments: Sequence[str], start: int = 0) -> list[int]:  # type
 def test_theme_stage_full_incremental_rename_promote(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, select
 
-    from qa.tables import Cluster, Tag, ThemeMember
-    from qa.themes_stage import promote_theme, rename_theme, theme_calls
+    from qa.stages.themes import promote_theme, rename_theme, theme_calls
+    from qa.store.schema import Cluster, Tag, ThemeMember
 
     embed = FakeEmbedder().encode
     texts, _labels = topic_texts(per_topic=10)
@@ -307,8 +307,8 @@ def test_theme_stage_full_incremental_rename_promote(engine) -> None:  # type: i
 def test_theme_stage_too_few_texts_and_changed_text(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, select
 
-    from qa.tables import Survey, ThemeMember
-    from qa.themes_stage import theme_calls
+    from qa.stages.themes import theme_calls
+    from qa.store.schema import Survey, ThemeMember
 
     embed = FakeEmbedder().encode
     _seed(engine, ["refund invoice charged bill"] * 3)
@@ -381,8 +381,8 @@ def test_cli_cluster_jsonl_csv_and_summary(tmp_path, monkeypatch) -> None:  # ty
 def test_theme_stage_reclusters_when_many_texts_fit_no_theme(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, select
 
-    from qa.tables import Cluster, ThemeMember
-    from qa.themes_stage import theme_calls
+    from qa.stages.themes import theme_calls
+    from qa.store.schema import Cluster, ThemeMember
 
     embed = FakeEmbedder().encode
     texts, _ = topic_texts(per_topic=8)

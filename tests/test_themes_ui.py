@@ -15,8 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest
 from sqlmodel import select
 
-from qa.db import make_engine, session_scope
-from qa.tables import Cluster, Tag, ThemeMember
+from qa.store.engine import make_engine, session_scope
+from qa.store.schema import Cluster, Tag, ThemeMember
 from tests.ui_fixtures import LEAD, chromium_page, launched, populate, sign_in, ui_client
 
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
@@ -59,7 +59,7 @@ def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[n
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.db"))
+    engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.store.engine"))
     ids = populate(engine)
     themes = add_themes(engine, ids)
     with launched(engine) as demo:

@@ -1,4 +1,4 @@
-"""qa.training: examples from the taxonomy, labels and reviewer decisions; retraining from
+"""qa.stages.retrain: examples from the taxonomy, labels and reviewer decisions; retraining from
 the database changes later predictions (fake embedder, so fast)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from sqlmodel import Session
 from classify.learned import LearnedTagger
 from classify.model_store import MODEL_FILE, read_metadata
 from classify.taxonomy import load_taxonomy
-from qa import training
-from qa.crud import record_tag_decision
-from qa.tables import Call, Survey, Tag
+from qa.stages import retrain as training
+from qa.store.schema import Call, Survey, Tag
+from qa.store.writes import record_tag_decision
 from tests.test_learned import HashEmbedder
 
 NEW_PHRASING = [

@@ -6,8 +6,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa.kpis import CallFact, SurveyFact
-from qa.triggers import TriggerThresholds, evaluate_triggers, hour_histogram, transfer_reason
+from qa.metrics.kpis import CallFact, SurveyFact
+from qa.metrics.triggers import (
+    TriggerThresholds,
+    evaluate_triggers,
+    hour_histogram,
+    transfer_reason,
+)
 
 T0 = datetime(2026, 11, 2, 8, 0)
 ANY = TriggerThresholds(min_responses=1, min_calls=1)  # judge every group, however small

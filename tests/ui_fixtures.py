@@ -27,8 +27,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from qa.db import session_scope
-from qa.tables import Call, CallMetrics, Review, Survey, Tag, Turn
+from qa.store.engine import session_scope
+from qa.store.schema import Call, CallMetrics, Review, Survey, Tag, Turn
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, func, select
 
 from qa.auth.roles import check_role
-from qa.tables import User
+from qa.store.schema import User
 
 if TYPE_CHECKING:
     from pwdlib import PasswordHash

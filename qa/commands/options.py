@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-    from qa.runlock import LockBusy
+    from qa.config import Settings
+    from qa.store.lock import LockBusy
 
 # Parentheses, not brackets: Typer's rich help treats "[...]" as markup and drops it.
 DbOption = Annotated[
@@ -25,7 +27,7 @@ DbOption = Annotated[
         "--db", help="Database file or SQLAlchemy URL (env QA_DB_URL; default ./callqa.db)."
     ),
 ]
-# Commands that write take the database's run lock (qa.runlock); these say what to do when
+# Commands that write take the database's run lock (qa.store.lock); these say what to do when
 # another run holds it.
 WaitOption = Annotated[
     bool,
@@ -78,7 +80,7 @@ WindowHoursOption = Annotated[
 def period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     """``--since`` / ``--until`` as datetimes (None when not given); a value that is not an
     ISO date/time exits 1, naming the option."""
-    from qa.records import RowError, parse_timestamp
+    from qa.ingest.records import RowError, parse_timestamp
 
     try:
         return (
@@ -98,8 +100,9 @@ def fail(message: str) -> typer.Exit:
 
 
 def open_engine(db: str | None) -> Engine:
-    """``qa.db.make_engine(db)``; a bad URL or an unreachable server exits 1, naming ``db``."""
-    from qa.db import make_engine
+    """``qa.store.engine.make_engine(db)``; a bad URL or an unreachable server exits 1,
+    naming ``db``."""
+    from qa.store.engine import make_engine
 
     try:
         return make_engine(db)
@@ -113,7 +116,7 @@ def lock_busy(exc: LockBusy) -> typer.Exit:
     from rich.markup import escape
 
     from qa.console import err_console
-    from qa.runlock import EXIT_LOCKED
+    from qa.store.lock import EXIT_LOCKED
 
     # Escaped: a database path or URL may hold "[...]", which rich would take for markup.
     err_console().print(f"[red]error:[/red] {escape(str(exc))}")
@@ -124,10 +127,51 @@ def lock_busy(exc: LockBusy) -> typer.Exit:
 def hold_run_lock(engine: Engine, wait: bool, wait_timeout: float | None) -> Iterator[None]:
     """Hold ``engine``'s run lock for a command that writes; when another run holds it, wait
     (``--wait``, ``--wait-timeout``) or exit 3 naming that run."""
-    from qa.runlock import LockBusy, run_lock
+    from qa.store.lock import LockBusy, run_lock
 
     try:
         with run_lock(engine, wait=wait, timeout=wait_timeout):
             yield
     except LockBusy as exc:
         raise lock_busy(exc) from exc
+
+
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Map a calls.csv column: COLUMN=ExportColumn (repeatable)."),
+]
+SurveyMapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--survey-map", help="Map a surveys.csv column: COLUMN=ExportColumn (repeatable)."
+    ),
+]
+
+
+class GroupBy(StrEnum):
+    agent = "agent"
+    team = "team"
+    queue = "queue"
+    day = "day"
+    week = "week"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Channel(StrEnum):
+    left = "left"
+    right = "right"
+
+
+def settings_or_fail(**overrides: object) -> Settings:
+    """``Settings.from_env(**overrides)``; a bad ``QA_*`` variable or flag exits 1."""
+    from qa.config import Settings
+
+    try:
+        return Settings.from_env(**overrides)
+    except (ValueError, TypeError) as exc:
+        raise fail(str(exc)) from exc

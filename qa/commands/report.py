@@ -36,7 +36,7 @@ def report(
     to review, repeat contacts and broken callback promises, survey-bias warnings."""
     from qa.config import Settings
     from qa.console import err_console
-    from qa.report import write_report
+    from qa.report.insights import write_report
 
     if not ui_url.startswith(("http://", "https://")):
         raise fail(f"--ui-url {ui_url!r} must start with http:// or https://")

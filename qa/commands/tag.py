@@ -60,8 +60,9 @@ def tag(
     run holds the database's run lock (or --wait for it)."""
     from qa.config import Settings
     from qa.console import err_console, print_stage, rich_progress
-    from qa.nightly import default_tagger, trained_model_path, update_themes
-    from qa.pipeline import tag_calls
+    from qa.stages.factories import default_tagger, trained_model_path
+    from qa.stages.pipeline import tag_calls
+    from qa.stages.themes import update_themes
 
     console = err_console()
     try:
@@ -93,7 +94,7 @@ def tag(
 
 def _retrain(engine: Any, models_dir: Path, taxonomy: Path | None, console: Any) -> None:
     from classify import RuleTagger, load_taxonomy
-    from qa.training import retrain
+    from qa.stages.retrain import retrain
 
     try:
         tax = load_taxonomy(taxonomy)

@@ -244,7 +244,7 @@ def train(
 ) -> None:
     """Train the learned tagger into models/trained/ and print cross-validated
     precision / recall / F1 per tag."""
-    from qa import training
+    from qa.stages import retrain as training
 
     examples: list[Any] = []
     if labels is not None:
@@ -263,7 +263,7 @@ def train(
     if from_db:
         from sqlmodel import Session
 
-        from qa.db import make_engine
+        from qa.store.engine import make_engine
 
         try:
             engine = make_engine(db)

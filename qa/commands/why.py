@@ -43,7 +43,7 @@ class WhyFormat(StrEnum):
 
 
 def _controls(text: str) -> tuple[str, ...]:
-    from qa.drivers import check_controls
+    from qa.why.drivers import check_controls
 
     names = [part.strip() for part in text.split(",") if part.strip()]
     if names == ["none"]:
@@ -83,15 +83,15 @@ def why(
     db: DbOption = None,
 ) -> None:
     """Drivers of an outcome: per tag prevalence, effect with 95% CI, q-value, adjusted effect,
-    impact (most harmful first). See qa.driver_stats for the definitions."""
+    impact (most harmful first). See qa.why.stats for the definitions."""
     from sqlmodel import Session
 
-    from qa.change import compare_periods, format_change
     from qa.config import Settings
     from qa.console import err_console
-    from qa.driver_data import load_driver_data
-    from qa.drivers import analyse, analyse_by, drivers_json, format_analysis
-    from qa.kpis import KpiOptions
+    from qa.metrics.kpis import KpiOptions
+    from qa.why.change import compare_periods, format_change
+    from qa.why.data import load_driver_data
+    from qa.why.drivers import analyse, analyse_by, drivers_json, format_analysis
 
     start, end = period(since, until)
     try:

@@ -33,10 +33,10 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
     from sqlmodel import Session
 
     from qa.console import err_console, print_ingest, print_stage, rich_progress
-    from qa.db import make_engine
-    from qa.drivers import format_analysis, why
-    from qa.kpis import format_table
-    from qa.nightly import run_nightly
+    from qa.metrics.kpis import format_table
+    from qa.stages.nightly import run_nightly
+    from qa.store.engine import make_engine
+    from qa.why.drivers import format_analysis, why
 
     console = err_console()
     started = time.perf_counter()
@@ -61,7 +61,7 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
         console.print(f"HTML report: {report.report_path}")
     console.print(f"pipeline finished in {time.perf_counter() - started:.0f} s")
     if serve:
-        from qa.playback import Playback
+        from qa.review.playback import Playback
         from review_ui.app import serve as serve_ui
 
         password = ensure_demo_user(engine)

@@ -1,0 +1,67 @@
+"""``qa kpis``: the contact-center KPIs, overall or by a dimension."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from qa.commands.options import (
+    DbOption,
+    GroupBy,
+    OutputFormat,
+    SinceOption,
+    UntilOption,
+    WindowHoursOption,
+    open_engine,
+    period,
+    settings_or_fail,
+)
+
+
+def kpis(
+    by: Annotated[GroupBy | None, typer.Option(help="Group rows by this dimension.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    window_hours: WindowHoursOption = None,
+    service_level_seconds: Annotated[
+        float | None, typer.Option(help="Service-level threshold in seconds (default 20).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Contact-center KPIs: AHT, ASA, service level, abandonment, transfers, FCR, CSAT, NPS, CES."""
+    from sqlmodel import Session
+
+    from qa.metrics.facts import load_facts
+    from qa.metrics.kpis import (
+        KpiOptions,
+        compute_kpis,
+        compute_kpis_by,
+        filter_calls,
+        format_table,
+        to_csv,
+    )
+
+    settings = settings_or_fail(
+        window_hours=window_hours, service_level_seconds=service_level_seconds
+    )
+    options = KpiOptions(settings.window_hours, settings.service_level_seconds)
+    start, end = period(since, until)  # bad input exits before the database is touched
+    with Session(open_engine(db)) as session:
+        history, surveys = load_facts(session)
+    calls = filter_calls(history, start, end)
+    if by is None:
+        result: dict | list = compute_kpis(calls, surveys, options, history=history)
+        rows = [result]
+    else:
+        result = rows = compute_kpis_by(calls, surveys, by.value, options, history=history)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+    elif fmt is OutputFormat.csv:
+        typer.echo(to_csv(rows), nl=False)
+    else:
+        typer.echo(format_table(rows))

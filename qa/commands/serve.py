@@ -1,0 +1,61 @@
+"""``qa serve``: the review UI, with sign-in once a user exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa.commands.options import (
+    DbOption,
+    fail,
+    open_engine,
+    settings_or_fail,
+)
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (anything but loopback needs a user).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    recordings_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            envvar="QA_RECORDINGS_ROOT",
+            help="Folder the recordings lie under (repeatable; env QA_RECORDINGS_ROOT). The UI "
+            "plays only files inside it, redacted unless QA_REDACTION says otherwise.",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes).
+
+    Everyone signs in once a user exists (qa users add); with no user the UI is read-only
+    and only 127.0.0.1 may be served."""
+    from sqlmodel import Session
+
+    from qa.auth import has_users
+    from qa.review.playback import Playback
+    from review_ui.app import is_loopback, refuse_open_host
+    from review_ui.app import serve as serve_ui
+
+    engine = open_engine(db)
+    settings = settings_or_fail()
+    roots = [r for r in recordings_root or [] if str(r)]
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise fail(f"--recordings-root: not a folder: {', '.join(missing)}")
+    with Session(engine) as session:
+        if not is_loopback(host) and not has_users(session=session):
+            raise fail(refuse_open_host(host))
+    playback = Playback(roots, redaction=settings.redaction) if roots else None
+    typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
+    try:
+        serve_ui(engine, host=host, port=port, playback=playback)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        if playback is not None:
+            playback.close()

@@ -1,0 +1,1 @@
+"""Exports into the database: CSV reading, row validation, rejects, upserts."""

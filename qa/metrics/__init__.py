@@ -1,0 +1,1 @@
+"""Contact-center numbers: KPIs, repeat contacts, callbacks, triggers, survey bias."""

@@ -1,0 +1,303 @@
+"""The nightly report and the UI's Insights tab: gather every "why" number for one period.
+
+``build_insights(engine, since=..., until=...)`` loads the database once and returns an
+``Insights`` value (KPIs, daily trend rows, drivers, themes, triggers, survey bias, repeat
+contacts); ``build_report(engine, ...)`` renders it as one self-contained HTML page
+(``qa.report.html``). The Insights tab renders the same value with the same pieces.
+
+Periods: ``[since, until)`` on call start. With ``since`` given, the previous period is the
+same length just before it (KPI deltas, NPS-drop and AHT-paradox triggers). Without
+``since`` the report covers all the data, and the change triggers compare the last
+``compare_days`` days of data with the ``compare_days`` before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.metrics.bias import BiasReport, survey_bias
+from qa.metrics.kpis import KpiOptions, compute_kpis, compute_kpis_by, filter_calls
+from qa.metrics.repeats import DEFAULT_WINDOW_HOURS, RepeatReport, analyse_repeats, validate_window
+from qa.metrics.triggers import SCOPES, Trigger, TriggerThresholds, evaluate_triggers
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from qa.why.drivers import DriverAnalysis
+
+DEFAULT_UI_URL = "http://127.0.0.1:7860"
+DRIVER_OUTCOMES = ("csat", "repeat")
+MAX_THEMES = 8
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme from the ``cluster`` table (theme discovery)."""
+
+    label: str
+    keywords: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True)
+class DriverSection:
+    """The driver analysis of one outcome, or why it could not be computed."""
+
+    outcome: str
+    analysis: DriverAnalysis | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Everything the report and the Insights tab show for one period."""
+
+    since: datetime | None
+    until: datetime | None
+    data_start: datetime | None
+    data_end: datetime | None
+    kpis: dict[str, Any]
+    previous_kpis: dict[str, Any] | None
+    comparison: str  # what the deltas / change triggers compare, in words
+    daily: tuple[dict[str, Any], ...]
+    drivers: tuple[DriverSection, ...]
+    themes: tuple[Theme, ...]
+    triggers: tuple[Trigger, ...]
+    bias: BiasReport
+    repeats: RepeatReport
+    call_ids: dict[str, int] = field(default_factory=dict)  # external id -> database id
+    generated_at: datetime = field(default_factory=datetime.now)
+
+    @property
+    def empty(self) -> bool:
+        return not self.kpis.get("calls_offered")
+
+
+def _periods(
+    since: datetime | None,
+    until: datetime | None,
+    data_end: datetime | None,
+    compare_days: int,
+) -> tuple[tuple[datetime | None, datetime | None], tuple[datetime, datetime] | None, str]:
+    """(current change window, previous change window, label) for deltas / change triggers."""
+    if data_end is None:
+        return (since, until), None, ""
+    end = until or datetime.combine(data_end.date() + timedelta(days=1), datetime.min.time())
+    if since is not None:
+        span = end - since
+        return (since, until), (since - span, since), f"vs the previous {_span_words(span)}"
+    start = end - timedelta(days=compare_days)
+    previous = (start - timedelta(days=compare_days), start)
+    return (start, end), previous, f"last {compare_days} days vs the {compare_days} before"
+
+
+def _span_words(span: timedelta) -> str:
+    days = span.total_seconds() / 86400
+    return f"{days:g} days" if days != 1 else "day"
+
+
+def load_themes(session: Session, limit: int = MAX_THEMES) -> tuple[Theme, ...]:
+    """The largest themes in the ``cluster`` table (empty until clustering has run)."""
+    from sqlmodel import col, select
+
+    from qa.store.schema import Cluster
+
+    live = select(Cluster).where(Cluster.size > 0)  # ended themes keep their row at size 0
+    rows = session.exec(live.order_by(col(Cluster.size).desc()).limit(limit))
+    return tuple(Theme(r.label or "(unnamed)", tuple(r.keywords or ()), r.size) for r in rows)
+
+
+def load_directions(session: Session) -> dict[str, str]:
+    """Call external id -> direction (``inbound`` / ``outbound``) for every call."""
+    from sqlmodel import select
+
+    from qa.store.schema import Call
+
+    rows = session.exec(select(Call.external_id, Call.direction))
+    return {external_id: (direction or "inbound").lower() for external_id, direction in rows}
+
+
+def call_db_ids(session: Session) -> dict[str, int]:
+    """Call external id -> database id (the review UI opens calls by either)."""
+    from sqlmodel import select
+
+    from qa.store.schema import Call
+
+    return {eid: cid for eid, cid in session.exec(select(Call.external_id, Call.id))}
+
+
+def resolve_call_ref(session: Session, ref: str | int | None) -> int | None:
+    """The database id of a call given its external id or its database id (in that order)."""
+    from sqlmodel import select
+
+    from qa.store.schema import Call
+
+    text = str(ref or "").strip()
+    if not text:
+        return None
+    found = session.exec(select(Call.id).where(Call.external_id == text)).first()
+    if found is None and text.isdigit() and session.get(Call, int(text)) is not None:
+        found = int(text)
+    return found
+
+
+def _drivers(
+    session: Session,
+    outcomes: Sequence[str],
+    period: tuple[datetime | None, datetime | None],
+    window_hours: float,
+    repeat_flags: Mapping[str, bool | None],
+) -> tuple[DriverSection, ...]:
+    from qa.why.drivers import why
+
+    sections = []
+    for outcome in outcomes:
+        # The repeat outcome uses qa.metrics.repeats' linking (transfer legs merged, outbound
+        # callbacks not counted as repeats), the same numbers as the repeat section.
+        flags = repeat_flags if outcome == "repeat" else None
+        try:
+            analysis = why(
+                session,
+                outcome=outcome,
+                since=period[0],
+                until=period[1],
+                window_hours=window_hours,
+                repeat_flags=flags,
+            )
+        except Exception as exc:  # a failed fit must not cost the whole nightly report
+            sections.append(DriverSection(outcome, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            sections.append(DriverSection(outcome, analysis))
+    return tuple(sections)
+
+
+_LEVEL_METRICS = frozenset({"csat_mean", "fcr_rate", "fcr_survey_rate", "abandonment_rate"})
+
+
+def _triggers(calls, current, before, surveys, history, tags, thresholds, options) -> list[Trigger]:  # type: ignore[no-untyped-def]
+    """Level triggers on the whole period; change triggers on the comparison windows."""
+    common = {"history": history, "tags": tags, "thresholds": thresholds, "options": options}
+    fired = evaluate_triggers(calls, surveys, **common)
+    if before:
+        changes = evaluate_triggers(current, surveys, previous=before, **common)
+        fired += [t for t in changes if t.metric not in _LEVEL_METRICS]
+    order = {scope: i for i, scope in enumerate(SCOPES)}
+    return sorted(fired, key=lambda t: (order[t.scope], t.group))
+
+
+def _with_repeats(kpis: dict[str, Any], repeats: RepeatReport) -> dict[str, Any]:
+    """KPIs with the repeat-based rates of ``qa.metrics.repeats`` (one definition per report)."""
+    return {
+        **kpis,
+        "repeat_contact_rate": repeats.summary.repeat_rate,
+        "fcr_rate": repeats.summary.fcr_rate,
+    }
+
+
+def build_insights(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    window_hours: float = DEFAULT_WINDOW_HOURS,
+    thresholds: TriggerThresholds = TriggerThresholds(),
+    outcomes: Sequence[str] = DRIVER_OUTCOMES,
+    compare_days: int = 7,
+) -> Insights:
+    """Load the database once and compute every section for ``[since, until)``."""
+    from sqlmodel import Session
+
+    from qa.metrics.facts import load_facts
+    from qa.why.data import load_call_tags
+
+    window_hours = validate_window(window_hours)
+    if since is not None and until is not None and until <= since:
+        raise ValueError(
+            f"--until {until:%Y-%m-%d %H:%M} must be after --since {since:%Y-%m-%d %H:%M}"
+        )
+    options = KpiOptions(window_hours=window_hours)
+    with Session(engine) as session:
+        history, surveys = load_facts(session)
+        tags = load_call_tags(session)
+        directions = load_directions(session)
+
+        def repeats_in(start: datetime | None, end: datetime | None) -> RepeatReport:
+            return analyse_repeats(
+                history,
+                tags,
+                directions,
+                window_hours=window_hours,
+                since=start,
+                until=end,
+                min_n=3,
+            )
+
+        repeats = repeats_in(since, until)
+        drivers = _drivers(session, outcomes, (since, until), window_hours, repeats.flags)
+        themes, ids = load_themes(session), call_db_ids(session)
+    calls = filter_calls(history, since, until)
+    data_end = history[-1].started_at if history else None
+    (c_since, c_until), previous, comparison = _periods(since, until, data_end, compare_days)
+    current = filter_calls(history, c_since, c_until)
+    before = filter_calls(history, *previous) if previous else []
+    previous_kpis = None
+    if since is not None and before and previous:
+        previous_kpis = _with_repeats(
+            compute_kpis(before, surveys, options, history=history), repeats_in(*previous)
+        )
+    return Insights(
+        since=since,
+        until=until,
+        data_start=history[0].started_at if history else None,
+        data_end=data_end,
+        kpis=_with_repeats(compute_kpis(calls, surveys, options, history=history), repeats),
+        previous_kpis=previous_kpis,
+        comparison=comparison if before else "",
+        daily=tuple(compute_kpis_by(calls, surveys, "day", options, history=history)),
+        drivers=drivers,
+        themes=themes,
+        triggers=tuple(
+            _triggers(calls, current, before, surveys, history, tags, thresholds, options)
+        ),
+        bias=survey_bias(calls, surveys, tags),
+        repeats=repeats,
+        call_ids=ids,
+    )
+
+
+def build_report(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ui_url: str = DEFAULT_UI_URL,
+    window_hours: float = DEFAULT_WINDOW_HOURS,
+    thresholds: TriggerThresholds = TriggerThresholds(),
+    title: str = "callqa report",
+) -> str:
+    """The self-contained HTML report (inline CSS and PNG charts; links only to ``ui_url``)."""
+    from qa.report.html import render_report
+
+    insights = build_insights(
+        engine, since=since, until=until, window_hours=window_hours, thresholds=thresholds
+    )
+    return render_report(insights, ui_url=ui_url, title=title)
+
+
+def write_report(engine: Engine, path: str | Path, **options: Any) -> Insights:
+    """Build the report and write it to ``path`` (parent folders created); returns what it
+    showed. ``options``: those of ``build_insights`` plus ``ui_url`` and ``title``."""
+    from qa.report.html import render_report
+
+    render = {k: options.pop(k) for k in ("ui_url", "title") if k in options}
+    render.setdefault("ui_url", DEFAULT_UI_URL)
+    insights = build_insights(engine, **options)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_report(insights, **render), encoding="utf-8")
+    return insights

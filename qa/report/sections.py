@@ -1,0 +1,304 @@
+"""Report sections as HTML fragments: actions, drivers, themes, repeat contacts, survey bias.
+
+Shared by the HTML report (``qa.report.html``) and the UI's Insights tab. Every fragment
+takes the ``Insights`` value (and the review-UI address for call links) and escapes all
+stored text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from qa.metrics.repeats import RepeatReport
+    from qa.metrics.triggers import Trigger
+    from qa.report.insights import DriverSection, Insights
+
+MAX_LINKS = 20
+MAX_REPEATS = 15
+MAX_DRIVERS = 12
+
+
+def call_link(ui_url: str, external_id: str) -> str:
+    """A chip linking to the call in the review UI (relative ``?call=`` when no UI URL)."""
+    ref = quote(external_id, safe="")
+    href = f"{ui_url.rstrip('/')}/?call={ref}" if ui_url else f"?call={ref}"
+    return (
+        f'<a class="call" href="{escape(href, quote=True)}" target="_blank" '
+        f'data-call="{escape(external_id, quote=True)}">{escape(external_id)}</a>'
+    )
+
+
+def call_links(ui_url: str, ids: Sequence[str], limit: int = MAX_LINKS) -> str:
+    shown = "".join(call_link(ui_url, cid) for cid in ids[:limit])
+    more = f' <span class="muted">and {len(ids) - limit} more</span>' if len(ids) > limit else ""
+    return shown + more
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric: set[int] = frozenset(),
+    classes: Sequence[str] | None = None,
+    wide: bool = False,
+) -> str:
+    """An HTML table; cells are HTML already (escape text before passing it)."""
+    head = "".join(
+        f'<th class="{"num" if i in numeric else ""}">{escape(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+    body = []
+    for n, row in enumerate(rows):
+        cls = f' class="{classes[n]}"' if classes and classes[n] else ""
+        cells = "".join(
+            f'<td class="{"num" if i in numeric else ""}">{c}</td>' for i, c in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    cls = "qa wide" if wide else "qa"
+    return (
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+# --- actions (triggers) ----------------------------------------------------------------------
+
+
+def _hours(breakdown: Sequence[tuple[str, float]]) -> str:
+    top = max((v for _, v in breakdown), default=0) or 1
+    bars = "".join(
+        f'<div style="height:{max(2, round(48 * v / top))}px" title="{escape(h)}: {v:g} '
+        f'abandoned"><span>{escape(h[:2])}</span></div>'
+        for h, v in breakdown
+    )
+    return f'<div class="bars-wrap"><div class="bars">{bars}</div></div>'
+
+
+def _breakdown(trigger: Trigger) -> str:
+    if not trigger.breakdown:
+        return ""
+    if trigger.metric == "abandonment_rate":
+        return '<div class="muted">Abandoned calls by hour of day:</div>' + _hours(
+            trigger.breakdown
+        )
+    if trigger.metric == "aht_seconds":
+        return ""  # the message already names what fell
+    pills = "".join(f'<span class="pill">{escape(k)} {v:g}</span>' for k, v in trigger.breakdown)
+    return f'<div class="muted">Transfer reasons: {pills}</div>'
+
+
+def triggers_html(insights: Insights, ui_url: str) -> str:
+    if not insights.triggers:
+        return '<div class="ok">No trigger fired: every KPI is within its threshold.</div>'
+    cards = []
+    for t in insights.triggers:
+        scope = "overall" if t.scope == "overall" else f"{t.scope}: {t.group}"
+        links = call_links(ui_url, t.call_ids) if t.call_ids else ""
+        when = ""
+        if t.previous is not None and insights.comparison:
+            when = f' <span class="muted">({escape(insights.comparison)})</span>'
+        cards.append(
+            f'<div class="card m-{escape(t.metric)}" data-metric="{escape(t.metric)}">'
+            f'<div class="what"><span class="scope">{escape(scope)}</span>'
+            f'{escape(t.message)}{when}</div><div class="todo">Action: {escape(t.action)}</div>'
+            f"{_breakdown(t)}<div>{links}</div></div>"
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+# --- drivers ---------------------------------------------------------------------------------
+
+
+def _driver_section(section: DriverSection) -> str:
+    from qa.report.charts import impact_chart
+    from qa.why.drivers import OK, OUTCOME_LABELS, driver_rows
+
+    label = OUTCOME_LABELS.get(section.outcome, section.outcome)
+    if section.analysis is None:
+        return f'<h3>{escape(label)}</h3><p class="empty">Not computed: {escape(section.error)}</p>'
+    a = section.analysis
+    drivers = list(a.drivers[:MAX_DRIVERS])
+    if not drivers:
+        return f'<h3>{escape(label)}</h3><p class="empty">No tagged calls with this outcome.</p>'
+    rows = driver_rows(drivers, a.outcome)
+    headers = list(rows[0])
+    numeric = {i for i, h in enumerate(headers) if h not in ("tag", "note")}
+    classes = [
+        "insufficient" if d.status != OK else ("sig" if d.significant else "") for d in drivers
+    ]
+    body = table(headers, ([escape(r[h]) for h in headers] for r in rows), numeric, classes, True)
+    chart = impact_chart(a)
+    img = f'<img class="chart impact" alt="impact of each tag" src="{chart}">' if chart else ""
+    mean = "\u2013" if a.mean is None else (f"{a.mean:.1%}" if a.binary else f"{a.mean:.2f}")
+    notes = "".join(f'<div class="muted">{escape(n)}</div>' for n in a.notes)
+    more = len(a.drivers) - len(drivers)
+    more_html = f'<div class="muted">{more} more tags not shown.</div>' if more > 0 else ""
+    return (
+        f"<h3>{escape(label)}: {mean} over {a.n} calls</h3>"
+        f'<div class="muted">Adjusted for {escape(", ".join(a.controls) or "nothing")} '
+        f"({escape(a.model)}); bold rows: adjusted 95 % interval excludes 0; grey rows: too few "
+        f"calls (minimum {a.min_n}).</div>{body}{more_html}{notes}{img}"
+    )
+
+
+def drivers_html(insights: Insights, ui_url: str = "") -> str:
+    if not insights.drivers:
+        return '<p class="empty">No driver analysis requested.</p>'
+    return "".join(_driver_section(s) for s in insights.drivers)
+
+
+# --- themes, repeats, bias ---------------------------------------------------------------------
+
+
+def themes_html(insights: Insights) -> str:
+    if not insights.themes:
+        return (
+            '<p class="empty">No themes yet: theme discovery (clustering of comments and '
+            "customer turns) has not run on this database.</p>"
+        )
+    rows = [(escape(t.label), escape(", ".join(t.keywords)), str(t.size)) for t in insights.themes]
+    return table(("theme", "keywords", "calls"), rows, {2})
+
+
+def _pct(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value:.0%}"
+
+
+def _promises_html(r: RepeatReport, ui_url: str) -> str:
+    """Every broken callback promise (newest first), and how many were kept or pending."""
+    if not r.promises:
+        return (
+            '<h3>Callback promises</h3><p class="empty">No call in this period is tagged '
+            "callback-promised.</p>"
+        )
+    counts = Counter(p.status for p in r.promises)
+    summary = ", ".join(
+        f"{counts[k]} {k}" for k in ("broken", "kept", "pending", "unlinkable") if counts[k]
+    )
+    head = (
+        f'<h3>Callback promises: {summary}</h3><p class="muted">Kept = an outbound call '
+        "to the same customer within the window; broken = none by the time the window "
+        "ended.</p>"
+    )
+    broken = sorted(r.broken_promises, key=lambda p: p.promised_at, reverse=True)
+    if not broken:
+        return head + '<div class="ok">No broken promise.</div>'
+    rows = [
+        (
+            call_link(ui_url, p.call_id),
+            escape(p.customer_id),
+            p.promised_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        for p in broken
+    ]
+    return head + table(("broken promise (call)", "customer", "promised at"), rows)
+
+
+def repeats_html(insights: Insights, ui_url: str) -> str:
+    r = insights.repeats
+    s = r.summary
+    tiles = "".join(
+        f'<div class="tile"><div class="v">{v}</div><div class="k">{escape(k)}</div></div>'
+        for v, k in (
+            (_pct(s.repeat_rate), "repeat-contact rate"),
+            (_pct(s.fcr_rate), "first contacts resolved"),
+            (str(s.repeat_contacts), "repeat contacts"),
+            (str(s.not_observable), "not yet observable"),
+            (str(len(r.broken_promises)), "broken callback promises"),
+        )
+    )
+    parts = [
+        f'<div class="tiles">{tiles}</div><p class="muted">Window {s.window_hours:g} h; '
+        f"{s.observable} of {s.contacts} handled contacts observable (their window has "
+        "ended), the rest are left out of the rates.</p>"
+    ]
+    if r.predictors:
+        rows = [
+            (
+                escape(p.tag),
+                str(p.n_with),
+                _pct(p.rate_with),
+                _pct(p.rate_without),
+                "\u2013" if p.difference is None else f"{p.difference * 100:+.0f} pp",
+                "\u2013" if p.p_value is None else f"{p.p_value:.3f}",
+            )
+            for p in r.predictors
+        ]
+        parts.append(
+            "<h3>Which first-call tags predict a repeat</h3>"
+            + table(
+                (
+                    "tag on first call",
+                    "calls",
+                    "repeat with",
+                    "repeat without",
+                    "difference",
+                    "p (Fisher)",
+                ),
+                rows,
+                {1, 2, 3, 4, 5},
+            )
+        )
+    parts.append(_promises_html(r, ui_url))
+    if r.repeats:
+        recent = sorted(r.repeats, key=lambda lk: lk.started_at, reverse=True)[:MAX_REPEATS]
+        rows = [
+            (
+                call_link(ui_url, lk.call_id),
+                escape(lk.customer_id),
+                lk.started_at.strftime("%Y-%m-%d %H:%M"),
+                call_link(ui_url, lk.previous_call_id or ""),
+                f"{lk.gap_hours or 0:.1f} h",
+                call_link(ui_url, lk.first_call_id or ""),
+            )
+            for lk in recent
+        ]
+        parts.append(
+            f"<h3>Latest repeat contacts ({len(r.repeats)})</h3>"
+            + table(
+                ("repeat", "customer", "started", "repeats", "after", "first contact"), rows, {4}
+            )
+        )
+    return "".join(parts)
+
+
+def bias_html(insights: Insights) -> str:
+    b = insights.bias
+    head = (
+        f'<p class="muted">{b.n_surveyed} surveyed and {b.n_not_surveyed} not-surveyed '
+        f"handled calls (response rate {_pct(b.response_rate)}); BH-adjusted, "
+        f"alpha {b.alpha:g}.</p>"
+    )
+    if not b.rows:
+        return head + f'<p class="empty">Not tested: {escape(b.note or "no data")}.</p>'
+    if b.warnings:
+        warn = "".join(f'<div class="warn">{escape(w)}</div>' for w in b.warnings)
+    else:
+        warn = '<div class="ok">No significant difference between respondents and the rest.</div>'
+
+    def value(v: float | None, kind: str) -> str:
+        if v is None:
+            return "\u2013"
+        return f"{v:.0f} s" if kind == "metric" else f"{v:.0%}"
+
+    rows = [
+        (
+            escape(r.feature),
+            escape(r.test),
+            value(r.surveyed, r.kind),
+            value(r.not_surveyed, r.kind),
+            f"{r.p_value:.3f}",
+            f"{r.q_value:.3f}",
+        )
+        for r in b.rows
+    ]
+    detail = table(
+        ("compared", "test", "surveyed", "not surveyed", "p", "q"),
+        rows,
+        {2, 3, 4, 5},
+        ["sig" if r.significant else "" for r in b.rows],
+    )
+    return f"{head}{warn}<details><summary>All comparisons</summary>{detail}</details>"

@@ -1,0 +1,1 @@
+"""What a reviewer sees and hears: recordings confined and redacted for playback."""

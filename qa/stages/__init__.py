@@ -1,0 +1,1 @@
+"""Pipeline stages over the database: transcribe, tag, themes, retrain, nightly."""

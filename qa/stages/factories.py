@@ -1,0 +1,86 @@
+"""The default transcriber, comment redactor and tagger every run uses, built from
+``Settings``; models load on first use, once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from qa.config import Settings
+from qa.stages.pipeline import TranscribedCall
+
+
+def default_transcriber(settings: Settings) -> Callable[[Path], TranscribedCall]:
+    """Recording path -> redacted transcript with the configured engine and redaction mode.
+
+    Models (Whisper, Presidio + spaCy) load on first use, once per run.
+    """
+    from transcribe.engine import make_engine
+    from transcribe.turns import transcribe_file
+
+    asr = make_engine(settings.asr_engine, model=settings.asr_model)
+    transcribe = partial(transcribe_file, engine=asr, agent_channel=settings.agent_channel)
+    if settings.redaction == "off":
+        return lambda path: TranscribedCall(transcribe(path))
+    from transcribe.redact import Redactor, redacted_time_spans
+
+    redactor, keep_original = Redactor(), settings.redaction == "redacted+original"
+
+    def run(path: Path) -> TranscribedCall:
+        original = transcribe(path)
+        redacted, spans = redactor.redact_transcript(original)
+        # Kept so the UI plays the recording with the same words beeped (qa.review.playback).
+        audio = redacted_time_spans(original, spans)
+        return TranscribedCall(
+            redacted,
+            original if keep_original else None,
+            tuple(spans) if keep_original else (),
+            audio_spans=audio,
+            agent_channel=settings.agent_channel,
+        )
+
+    return run
+
+
+def default_comment_redactor(settings: Settings) -> Callable[[list[str]], list[str]] | None:
+    """Survey comments are redacted at ingest, like transcripts, unless redaction is off."""
+    if settings.redaction == "off":
+        return None
+    from transcribe.redact import Redactor
+
+    redactor = Redactor()
+    return lambda texts: [r.text for r in redactor.redact_many(texts)]
+
+
+def trained_model_path(settings: Settings) -> Path:
+    """Where ``qa text train`` / ``qa tag --retrain`` save the learned tagger."""
+    from classify.model_store import MODEL_FILE
+
+    return settings.models_dir / "trained" / MODEL_FILE
+
+
+def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tuple[Any, str]:
+    """The tagger every run uses, and its version string (a new version re-tags every call).
+
+    The taxonomy's rules, plus the learned model when one was trained (``qa tag --retrain``
+    or ``qa text train``), callback promises in agent turns, and transfer announcements
+    with their reasons.
+    """
+    from classify.chain import TaggerChain
+    from classify.combined import CombinedTagger
+    from classify.promises import PromiseTagger
+    from classify.rules import RuleTagger
+    from classify.taxonomy import load_taxonomy
+    from classify.transfer_tags import TransferTagger
+
+    path = taxonomy_path or settings.models_dir / "taxonomy.json"
+    taxonomy = load_taxonomy(path if taxonomy_path or path.exists() else None)
+    model_path = trained_model_path(settings)
+    combined = CombinedTagger(
+        RuleTagger(taxonomy=taxonomy), model_path if model_path.exists() else None
+    )
+    transfers = TransferTagger()
+    tagger = TaggerChain([combined, PromiseTagger(), transfers]).fit()
+    return tagger, f"rules:{combined.version}+promises:1+{transfers.version}"

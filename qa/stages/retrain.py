@@ -1,0 +1,236 @@
+"""Training data for the learned tagger and the retraining entry point (``qa tag --retrain``).
+
+Examples come from three places, each with the tags it has *knowledge* of:
+
+- the taxonomy: each example sentence is a positive for its tag (and for any other tag the
+  rule tagger finds in it) and a negative for every other tag, including tags reviewers
+  added (they need negatives to be learned); each negative example is a negative for its
+  tag;
+- reviewer decisions in the database (``Tag`` rows with method ``human``): a confirmed or
+  added tag is a positive, a rejected one a negative, for that tag only, on the decision's
+  evidence text, else on the evidence of the machine hits it judged, else (a tag added to
+  a call the machine found nothing on) on the call's survey comment;
+- a labels CSV (``qa text train``): each row is a positive for its tags and a negative for
+  every other tag named in the file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from qa.store.schema import Call, Survey, Tag, Turn
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training text: the tags it has (``tags``) out of the tags it is labelled for
+    (``known``; None: every tag, so also a negative for tags only reviewers know)."""
+
+    text: str
+    tags: frozenset[str]
+    known: frozenset[str] | None
+    origin: str  # "taxonomy" | "human" | "labels"
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What a training run did: example counts, per-tag CV scores, where the model went."""
+
+    path: Path
+    examples: dict[str, int]
+    scores: tuple[Any, ...]  # classify.model_store.TagScore, one per learned tag
+    skipped: dict[str, str] = field(default_factory=dict)
+    unused: int = 0  # human decisions with no text to learn from
+    seconds: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def taxonomy_examples(taxonomy: Any, rules: Any = None) -> list[Example]:
+    """Examples from the taxonomy's sentences (``rules``, a fitted ``RuleTagger``, adds
+    the other tags a sentence really has: "transferred and had to explain again")."""
+    found: dict[str, set[str]] = {}
+    negatives: dict[str, set[str]] = {}
+    for spec in taxonomy:
+        for source in spec.applies_to:
+            for text in spec.examples_for(source):
+                found.setdefault(text, set()).add(spec.name)
+            for text in spec.negative_examples_for(source):
+                negatives.setdefault(text, set()).add(spec.name)
+    if rules is not None:
+        texts = list(found)
+        for text, hits in zip(texts, rules.tag_many(texts, source="comment"), strict=True):
+            found[text].update(hit.tag for hit in hits)
+    out = [Example(t, frozenset(tags), None, "taxonomy") for t, tags in found.items()]
+    out += [
+        Example(t, frozenset(), frozenset(tags), "taxonomy")
+        for t, tags in negatives.items()
+        if t not in found
+    ]
+    return out
+
+
+def human_examples(session: Session) -> tuple[list[Example], int]:
+    """Examples from reviewer decisions; also how many decisions had no text to use."""
+    decisions = list(session.exec(select(Tag).where(Tag.method == "human").order_by(Tag.id)))
+    if not decisions:
+        return [], 0
+    call_ids = sorted({d.call_id for d in decisions})
+    machine: dict[tuple[int, str], list[str]] = {}
+    for row in session.exec(
+        select(Tag).where(col(Tag.call_id).in_(call_ids), Tag.method != "human")
+    ):
+        if row.evidence.strip():
+            machine.setdefault((row.call_id, row.tag), []).append(row.evidence)
+    turns = {
+        (t.call_id, t.index): t.text
+        for t in session.exec(select(Turn).where(col(Turn.call_id).in_(call_ids)))
+    }
+    comments = dict(
+        session.exec(
+            select(Call.id, Survey.comment)
+            .join(Survey, col(Survey.call_external_id) == col(Call.external_id))
+            .where(col(Call.id).in_(call_ids))
+        ).all()
+    )
+    labelled: dict[str, tuple[set[str], set[str]]] = {}  # text -> (positive, negative) tags
+    unused = 0
+    for d in decisions:
+        texts = _decision_texts(d, machine, turns, comments)
+        if not texts:
+            unused += 1
+        for text in texts:
+            pos, neg = labelled.setdefault(text, (set(), set()))
+            (pos if d.present else neg).add(d.tag)
+    examples = [
+        Example(text, frozenset(pos), frozenset(pos | neg), "human")
+        for text, (pos, neg) in labelled.items()
+    ]
+    return examples, unused
+
+
+def _decision_texts(
+    d: Tag,
+    machine: dict[tuple[int, str], list[str]],
+    turns: dict[tuple[int, int], str],
+    comments: dict[int, str],
+) -> list[str]:
+    if d.evidence.strip():
+        return [d.evidence.strip()]
+    if d.turn_index is not None and turns.get((d.call_id, d.turn_index), "").strip():
+        return [turns[(d.call_id, d.turn_index)].strip()]
+    judged = machine.get((d.call_id, d.tag))
+    if judged:  # the UI decides per call: the decision is about what the machine showed
+        return list(dict.fromkeys(e.strip() for e in judged))
+    comment = (comments.get(d.call_id) or "").strip()
+    return [comment] if comment else []
+
+
+def label_examples(texts: Sequence[str], tag_sets: Sequence[Iterable[str]]) -> list[Example]:
+    """Examples from a labels table: closed world over the tags the table names."""
+    sets = [frozenset(tags) for tags in tag_sets]
+    known = frozenset().union(*sets) if sets else frozenset()
+    return [Example(t, s, known, "labels") for t, s in zip(texts, sets, strict=True) if t.strip()]
+
+
+def merge(examples: Iterable[Example]) -> list[Example]:
+    """One example per text: later sources' knowledge wins per tag (a human over the
+    taxonomy), tags and knowledge otherwise united."""
+    merged: dict[str, Example] = {}
+    for ex in examples:
+        old = merged.get(ex.text)
+        if old is None:
+            merged[ex.text] = ex
+            continue
+        tags = (old.tags - (ex.known or ex.tags)) | ex.tags if ex.known is not None else ex.tags
+        known = None if old.known is None or ex.known is None else old.known | ex.known
+        merged[ex.text] = Example(ex.text, tags, known, f"{old.origin}+{ex.origin}")
+    return list(merged.values())
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    models_dir: str | Path | None = None,
+    taxonomy: Any = None,
+    embedder: Any = None,
+    folds: int = 5,
+    C: float = 1.0,
+    calibration: str | None = "sigmoid",
+    unused: int = 0,
+) -> TrainReport:
+    """Fit a ``LearnedTagger`` on ``examples``, cross-validate it per tag, save it (with
+    metadata) as ``models_dir/learned-tagger.joblib``."""
+    from classify.learned import LearnedTagger
+    from classify.model_store import (
+        MODEL_FILE,
+        cross_validate,
+        default_models_dir,
+        training_hash,
+    )
+
+    began = time.perf_counter()
+    examples = merge(examples)
+    if not examples:
+        raise ValueError("no training examples: give a labels file, a taxonomy or decisions")
+    texts = [ex.text for ex in examples]
+    y = [set(ex.tags) for ex in examples]
+    every = frozenset().union(*(ex.known or ex.tags for ex in examples))
+    unknown = [set() if ex.known is None else set(every - ex.known) for ex in examples]
+    tagger = LearnedTagger(embedder=embedder, C=C, calibration=calibration, taxonomy=taxonomy)
+    X = tagger._embed(texts)
+    tagger.fit_vectors(X, y, unknown)
+    scores = tuple(cross_validate(tagger, X, y, unknown, folds=folds))
+    counts: dict[str, int] = {}
+    for ex in examples:
+        for origin in ex.origin.split("+"):
+            counts[origin] = counts.get(origin, 0) + 1
+    metadata = {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "taxonomy_version": getattr(taxonomy, "version", None),
+        "training_hash": training_hash(texts, y),
+        "fingerprint": tagger.fingerprint_,
+        "examples": counts,
+        "tags": tagger.tags_,
+        "skipped": tagger.skipped_,
+        "calibration": tagger.calibrated_,
+        "embedder": {k: v for k, v in vars(tagger.embedder_).items() if not k.endswith("_")}
+        if hasattr(tagger.embedder_, "model") else type(tagger.embedder_).__name__,
+        "cv": [s.as_dict() for s in scores],
+    }  # fmt: skip
+    where = Path(models_dir) if models_dir is not None else default_models_dir()
+    path = tagger.save(where / MODEL_FILE, metadata)
+    return TrainReport(
+        path=path, examples=counts, scores=scores, skipped=dict(tagger.skipped_),
+        unused=unused, seconds=time.perf_counter() - began, metadata=metadata,
+    )  # fmt: skip
+
+
+def retrain(
+    engine: Engine,
+    *,
+    models_dir: str | Path | None = None,
+    taxonomy: Any = None,
+    rules: Any = None,
+    embedder: Any = None,
+    folds: int = 5,
+) -> TrainReport:
+    """Train from the taxonomy's examples + every reviewer decision stored in ``engine``
+    (for ``qa tag --retrain``); afterwards re-tag with ``CombinedTagger(rules, model)``."""
+    from classify.taxonomy import Taxonomy, load_taxonomy
+
+    tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
+    examples = taxonomy_examples(tax, rules)
+    with Session(engine) as session:
+        human, unused = human_examples(session)
+    return train(
+        examples + human, models_dir=models_dir, taxonomy=tax, embedder=embedder,
+        folds=folds, unused=unused,
+    )  # fmt: skip

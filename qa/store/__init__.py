@@ -1,0 +1,1 @@
+"""The database: schema, engine, read queries, writes, and the run lock."""

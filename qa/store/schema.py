@@ -1,0 +1,240 @@
+"""The database schema: every table callqa stores, in one module (SQLModel).
+
+Rows live only inside ``qa``; the leaf libraries (``transcribe``, ``classify``) exchange
+frozen dataclasses with ``qa`` and never see these classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+CALL_STATUSES = ("pending", "transcribed", "tagged", "failed")
+SPEAKERS = ("agent", "customer", "unknown")
+TAG_METHODS = ("rule", "model", "human")
+TAG_SOURCES = ("comment", "transcript")
+
+# Timestamps are naive (local wall-clock time as exported; offsets converted to UTC on import,
+# see qa.ingest.records.parse_timestamp) and stored as such on both backends. Spelled out because
+# newer SQLModel maps a bare ``datetime`` to a UTC ``timestamptz`` that rejects naive values.
+NAIVE = DateTime(timezone=False)
+
+
+class Call(SQLModel, table=True):
+    """One contact from the telephony export (``calls.csv``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(index=True, unique=True, max_length=128)
+    started_at: datetime = Field(index=True, sa_type=NAIVE)
+    agent_id: str = Field(default="", index=True, max_length=128)
+    agent_name: str = Field(default="", max_length=256)
+    team: str = Field(default="", index=True, max_length=128)
+    queue: str = Field(default="", index=True, max_length=128)
+    customer_id: str = Field(default="", index=True, max_length=128)
+    direction: str = Field(default="inbound", max_length=16)
+    wait_seconds: float = 0.0
+    talk_seconds: float = 0.0
+    hold_seconds: float = 0.0
+    acw_seconds: float = 0.0
+    abandoned: bool = False
+    transferred: bool = False
+    recording_path: str | None = Field(default=None, max_length=1024)
+    recording_sha256: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", index=True, max_length=16)
+    error: str | None = None
+    # Hash of what the tagger last saw (turn texts, survey comment, taxonomy version), so the
+    # tag stage re-runs exactly when its inputs changed (a late survey, a re-transcription).
+    tagged_hash: str | None = Field(default=None, max_length=64)
+    transcribed_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    duration_seconds: float | None = None
+
+
+class Turn(SQLModel, table=True):
+    """One speaker turn of a call's transcript, in time order."""
+
+    __table_args__ = (UniqueConstraint("call_id", "index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    index: int
+    speaker: str = Field(default="unknown", max_length=16)
+    start: float
+    end: float
+    text: str
+    confidence: float | None = None
+
+
+class TurnOriginal(SQLModel, table=True):
+    """The unredacted text of a turn, kept only in ``redacted+original`` mode.
+
+    Separate from ``Turn`` so that nothing that lists or shows turns can reach it by accident;
+    on PostgreSQL, grant it to the privileged role only.
+    """
+
+    turn_id: int = Field(foreign_key="turn.id", primary_key=True, ondelete="CASCADE")
+    text: str
+    spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class CallMetrics(SQLModel, table=True):
+    """Conversation metrics computed from the two channels' timings (one row per call)."""
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    agent_talk_seconds: float = 0.0
+    customer_talk_seconds: float = 0.0
+    silence_seconds: float = 0.0
+    longest_silence_seconds: float = 0.0
+    overtalk_seconds: float = 0.0
+    agent_wpm: float | None = None
+    customer_wpm: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Survey(SQLModel, table=True):
+    """A post-contact survey answer, joined to its call by the call's external id.
+
+    Joined on the external id rather than a foreign key so that a survey may arrive
+    before its call.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_external_id: str = Field(index=True, unique=True, max_length=128)
+    submitted_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    fcr: bool | None = None
+    comment: str = ""
+
+
+class Tag(SQLModel, table=True):
+    """A tag hit on a call, with its evidence.
+
+    Machine hits (method ``rule`` / ``model``) are replaced whenever the tagger re-runs.
+    Human decisions (method ``human``) are never touched by the tagger and win over
+    machine hits of the same tag: ``present=False`` rejects the tag, ``True`` confirms
+    or adds it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    tag: str = Field(index=True, max_length=64)
+    source: str = Field(default="transcript", max_length=16)
+    turn_index: int | None = None
+    span_start: int | None = None
+    span_end: int | None = None
+    evidence: str = ""
+    method: str = Field(default="rule", max_length=16)
+    score: float = 1.0
+    present: bool = True
+    reviewer: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class Cluster(SQLModel, table=True):
+    """A theme found by clustering comments and customer turns."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(default="", max_length=256)
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    examples: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Unit-length centroid of the theme's embeddings: new texts join the closest theme, and a
+    # full re-cluster matches its themes to these so ids stay stable night to night.
+    centroid: list[float] = Field(default_factory=list, sa_column=Column(JSON))
+    model: str = Field(default="", max_length=128)
+    promoted_tag: str | None = Field(default=None, max_length=64)
+    size: int = 0
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    updated_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class ThemeMember(SQLModel, table=True):
+    """One text (a survey comment or a customer turn) and the theme it belongs to.
+
+    ``cluster_id`` is None for texts no theme is close enough to (they wait for the next full
+    re-cluster). Rebuilt by the theme stage; never edited by hand.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id", index=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    source: str = Field(default="comment", max_length=16)
+    turn_index: int | None = None
+    text: str = ""
+    similarity: float = 0.0
+
+
+class Review(SQLModel, table=True):
+    """A QA reviewer's pass over a call: scorecard answers and notes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    reviewer: str = Field(default="", max_length=128)
+    scorecard: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    notes: str = ""
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class User(SQLModel, table=True):
+    """Someone who may sign in to the review UI: a name, a role and an argon2 password hash.
+
+    Users are never deleted, only disabled, so every decision keeps a name that resolves.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=256)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    last_login_at: datetime | None = Field(default=None, sa_type=NAIVE)
+
+
+class AudioRedaction(SQLModel, table=True):
+    """Where a call's recording says something that was redacted from its transcript.
+
+    Per speaker, the merged (start, end) seconds of redacted words, and the stereo channel
+    of the agent at transcription time, so the UI can play a copy with those spans beeped.
+    Rewritten with the transcript.
+    """
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    agent_channel: str = Field(default="left", max_length=8)
+    spans: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Run(SQLModel, table=True):
+    """Audit record of one pipeline run (``qa nightly``, ``qa demo``).
+
+    ``status``: ``running``, then ``ok``, ``partial`` or ``failed``; or ``crashed`` when its
+    process died and the next run to take the run lock found it still ``running``
+    (``finished_at`` is then when that was noticed). ``params`` holds the run's ``pid`` and
+    ``host``, so a crashed run can be traced to its process.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="running", max_length=16)
+    started_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    finished_at: datetime | None = Field(default=None, sa_type=NAIVE)
+
+
+class RunLock(SQLModel, table=True):
+    """Who holds the run lock on PostgreSQL (one row; see ``qa.store.lock``).
+
+    The lock itself is an advisory lock that the server releases when its holder's connection
+    ends; this row only names the holder, and is believed while ``backend_pid`` (the server
+    process of that connection) is the one holding the advisory lock. SQLite keeps the same
+    facts in the ``<database>.lock`` file instead.
+    """
+
+    name: str = Field(primary_key=True, max_length=32)
+    pid: int
+    host: str = Field(default="", max_length=256)
+    started_at: datetime = Field(sa_type=NAIVE)
+    backend_pid: int

@@ -1,0 +1,214 @@
+"""Driver analysis: which tags (and themes) move CSAT / NPS / CES / FCR / repeat, and how much.
+
+The public entry points for the CLI (``qa why``), the HTML report and the UI:
+
+* ``why(session, outcome=...)`` -> ``DriverAnalysis`` (all calls, or ``since``/``until``);
+* ``why_by(session, by="team", ...)`` -> one ``GroupDrivers`` per team / queue / agent;
+* ``analyse(data)`` -> the same from a ready ``DriverData`` frame (no database);
+* ``format_analysis`` / ``driver_rows`` (display cells) / ``drivers_json`` for display
+  (rendering lives in ``qa.why.text``; re-exported here).
+
+Definitions of every number (effects, intervals, q-values, adjustment, impact, sort order)
+are in ``qa.why.stats``. ``tag_drivers`` / ``format_drivers`` are the older descriptive
+entry points, kept working on top of the new analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from qa.metrics.kpis import KpiOptions
+from qa.why.data import DriverData, load_driver_data
+from qa.why.results import (
+    BINARY_OUTCOMES,
+    CONTROLS,
+    DEFAULT_CONTROLS,
+    DEFAULT_MIN_N,
+    DRIVER_KEYS,
+    INSUFFICIENT,
+    LOWER_IS_BETTER,
+    OK,
+    OUTCOMES,
+    Driver,
+    DriverAnalysis,
+    check_outcome,
+)
+from qa.why.stats import analyse_frame
+from qa.why.text import (
+    MODEL_LABELS,
+    OUTCOME_LABELS,
+    driver_rows,
+    format_analysis,
+    format_drivers,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+__all__ = [
+    "BINARY_OUTCOMES",
+    "BY_COLUMNS",
+    "CONTROLS",
+    "DEFAULT_CONTROLS",
+    "DEFAULT_MIN_N",
+    "DRIVER_KEYS",
+    "INSUFFICIENT",
+    "LOWER_IS_BETTER",
+    "MODEL_LABELS",
+    "OK",
+    "OUTCOMES",
+    "OUTCOME_LABELS",
+    "Driver",
+    "DriverAnalysis",
+    "DriverData",
+    "GroupDrivers",
+    "analyse",
+    "analyse_by",
+    "check_controls",
+    "driver_rows",
+    "drivers_json",
+    "format_analysis",
+    "format_drivers",
+    "tag_drivers",
+    "why",
+    "why_by",
+]
+
+BY_COLUMNS: dict[str, str] = {"team": "team", "queue": "queue", "agent": "agent_id"}
+"""``--by`` choices -> the frame column that defines the groups."""
+
+
+@dataclass(frozen=True)
+class GroupDrivers:
+    """The driver analysis of one team / queue / agent."""
+
+    group: str
+    analysis: DriverAnalysis
+    label: str = ""
+    """Display name (the agent's name for ``by="agent"``; else empty)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            **({"label": self.label} if self.label else {}),
+            "n": self.analysis.n,
+            "mean": self.analysis.mean,
+            "model": self.analysis.model,
+            "notes": list(self.analysis.notes),
+            "drivers": [d.to_dict() for d in self.analysis.drivers],
+        }
+
+
+def check_controls(controls: Sequence[str]) -> tuple[str, ...]:
+    """Validated control names (``CONTROLS``); a ``ValueError`` names the valid ones."""
+    unknown = [c for c in controls if c not in CONTROLS]
+    if unknown:
+        raise ValueError(f"unknown control(s) {unknown}; choose from: {', '.join(CONTROLS)}")
+    return tuple(dict.fromkeys(controls))
+
+
+def analyse(
+    data: DriverData,
+    *,
+    controls: Sequence[str] = DEFAULT_CONTROLS,
+    min_n: int = DEFAULT_MIN_N,
+) -> DriverAnalysis:
+    """Driver analysis of a ready frame (see ``qa.why.stats.analyse_frame``)."""
+    return analyse_frame(
+        data.frame,
+        outcome=data.outcome,
+        features=data.features,
+        controls=check_controls(controls),
+        min_n=min_n,
+    )
+
+
+def why(
+    session: Session,
+    *,
+    outcome: str = "csat",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    controls: Sequence[str] = DEFAULT_CONTROLS,
+    min_n: int = DEFAULT_MIN_N,
+    window_hours: float = KpiOptions.window_hours,
+    repeat_flags: Mapping[str, bool | None] | None = None,
+    extra_features: Mapping[str, Collection[str]] | None = None,
+) -> DriverAnalysis:
+    """Drivers of ``outcome`` over the calls starting in ``[since, until)``."""
+    check_outcome(outcome)
+    controls = check_controls(controls)
+    data = load_driver_data(
+        session, outcome=outcome, since=since, until=until, window_hours=window_hours,
+        repeat_flags=repeat_flags, extra_features=extra_features,
+    )  # fmt: skip
+    return analyse(data, controls=controls, min_n=min_n)
+
+
+def analyse_by(
+    data: DriverData,
+    by: str,
+    *,
+    controls: Sequence[str] = DEFAULT_CONTROLS,
+    min_n: int = DEFAULT_MIN_N,
+) -> list[GroupDrivers]:
+    """One analysis per group of ``by`` (``BY_COLUMNS``), sorted by group key.
+
+    The grouping variable itself is dropped from the controls (it is constant in a group).
+    """
+    column = BY_COLUMNS.get(by)
+    if column is None:
+        raise ValueError(f"unknown grouping {by!r}; choose one of: {', '.join(BY_COLUMNS)}")
+    controls = tuple(c for c in check_controls(controls) if c != by)
+    frame = data.frame
+    out = []
+    for key in sorted(frame[column].unique(), key=str):
+        mask = frame[column] == key
+        label = ""
+        if by == "agent":
+            names = frame.loc[mask, "agent_name"]
+            label = str(names.iloc[-1]) if len(names) else ""
+        analysis = analyse(data.subset(mask), controls=controls, min_n=min_n)
+        out.append(GroupDrivers(str(key), analysis, label))
+    return out
+
+
+def why_by(
+    session: Session,
+    *,
+    by: str,
+    outcome: str = "csat",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    controls: Sequence[str] = DEFAULT_CONTROLS,
+    min_n: int = DEFAULT_MIN_N,
+    window_hours: float = KpiOptions.window_hours,
+    repeat_flags: Mapping[str, bool | None] | None = None,
+    extra_features: Mapping[str, Collection[str]] | None = None,
+) -> list[GroupDrivers]:
+    """``why`` per team / queue / agent."""
+    check_outcome(outcome)
+    data = load_driver_data(
+        session, outcome=outcome, since=since, until=until, window_hours=window_hours,
+        repeat_flags=repeat_flags, extra_features=extra_features,
+    )  # fmt: skip
+    return analyse_by(data, by, controls=controls, min_n=min_n)
+
+
+# --- display ---------------------------------------------------------------------------------
+
+
+def drivers_json(analysis: DriverAnalysis) -> list[dict[str, Any]]:
+    """The ``qa why --format json`` list: one dict per driver (``DRIVER_KEYS``), by impact."""
+    return [d.to_dict() for d in analysis.drivers]
+
+
+# --- the older descriptive entry points (used by ``qa demo``) --------------------------------
+
+
+def tag_drivers(*, session: Session, outcome: str = "csat") -> list[Driver]:
+    """Drivers of ``outcome`` over all calls (``why(...).drivers``), most harmful first."""
+    return list(why(session, outcome=outcome).drivers)
