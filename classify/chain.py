@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from classify.taxonomy import TagHit
+from classify.tagging import Conversation, ConversationTagger, Tagger, TagHit, TurnHit
 
 
 class TaggerChain:
-    """Runs each tagger's ``tag_many`` and joins the hits per text (``classify.Tagger``).
+    """Runs each tagger's ``tag_many`` and joins the hits per text: a ``Tagger``, and a
+    ``ConversationTagger`` over those of its taggers that are one.
 
     Used to add special-purpose taggers (callback promises, transfer reasons) beside the
     taxonomy's rule tagger without either knowing of the other.
     """
 
-    def __init__(self, taggers: Sequence[Any]) -> None:
+    def __init__(self, taggers: Sequence[Tagger]) -> None:
         self.taggers = taggers
 
     def fit(self, texts: Sequence[str] | None = None, y: Any = None) -> TaggerChain:
@@ -37,17 +38,15 @@ class TaggerChain:
                 hits.extend(more)
         return out
 
-    def tag_conversations(
-        self, conversations: Sequence[Sequence[tuple[str, str]]]
-    ) -> list[list[Any]]:
+    def tag_conversations(self, conversations: Sequence[Conversation]) -> list[list[TurnHit]]:
         """Hits of the taggers that read whole conversations (``TransferTagger``): a list of
-        ``TurnHit`` per conversation, in tagger order. Others are skipped."""
+        ``TurnHit`` per conversation, in tagger order; none when no tagger reads them."""
         conversations = [list(c) for c in conversations]
-        out: list[list[Any]] = [[] for _ in conversations]
+        out: list[list[TurnHit]] = [[] for _ in conversations]
         for tagger in self.taggers:
-            method = getattr(tagger, "tag_conversations", None)
-            if method is None:
+            if not isinstance(tagger, ConversationTagger):
                 continue
-            for hits, more in zip(out, method(conversations), strict=True):
+            found = tagger.tag_conversations(conversations)
+            for hits, more in zip(out, found, strict=True):
                 hits.extend(more)
         return out

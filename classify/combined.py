@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from classify.rules import RuleTagger
-from classify.taxonomy import TagHit, check_source
+from classify.tagging import TagHit, check_source
 
 
 class CombinedTagger:
@@ -61,6 +61,8 @@ class CombinedTagger:
             raise ValueError("CombinedTagger needs a fitted LearnedTagger (or None for rules only)")
         self.rules_ = rules
         self.model_ = model
+        # A learned model holds an onnxruntime session, whose threads do not survive a fork.
+        self.fork_safe_ = model is None
         self.order_ = {name: i for i, name in enumerate(rules.taxonomy_.names)}
         self.negation_ok_ = _negation_ok(rules)
         if self.prefilter:

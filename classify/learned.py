@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from classify.labels import tag_targets
 from classify.taxonomy import TagHit, Taxonomy, check_source
 
 CALIBRATION_MIN = 10
@@ -283,15 +284,6 @@ class LearnedTagger:
         if embedder is not None:
             tagger.embedder = embedder
         return tagger
-
-
-def tag_targets(
-    tag: str, y: Sequence[Collection[str]], unknown: Sequence[Collection[str]] | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices that carry a label for ``tag`` and their 0/1 targets."""
-    rows = [i for i in range(len(y)) if unknown is None or tag not in unknown[i] or tag in y[i]]
-    target = np.array([1 if tag in y[i] else 0 for i in rows], dtype=np.int64)
-    return np.array(rows, dtype=np.int64), target
 
 
 def label_sets(column: Iterable[str], sep: str = ";") -> list[set[str]]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from classify.labels import tag_targets
+
 FORMAT = 1
 MODEL_FILE = "learned-tagger.joblib"
 
@@ -114,8 +116,6 @@ def cross_validate(
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    from classify.learned import tag_targets
 
     scores = []
     for tag in tagger.tags_:

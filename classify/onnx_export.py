@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from classify.embeddings import Backend, threads
+from classify.embed_backend import Backend, threads
 
 OPSET = 17
 VARIANTS = ("fp32", "int8")
@@ -106,6 +106,13 @@ def _export_fp32(model_path: Path, out: Path) -> None:
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         # Position / token-type ids are never negative, which is what this one warns about.
         warnings.filterwarnings("ignore", message="Exporting aten::index", category=UserWarning)
+        # dynamo=False below is deliberate (the new exporter needs onnxscript); torch >= 2.9
+        # warns that it is the legacy exporter on every call, and that exporter calls
+        # torch's own deprecated helpers (setup_onnx_logging, ...).
+        warnings.filterwarnings(
+            "ignore", message="You are using the legacy TorchScript", category=DeprecationWarning
+        )
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx\.")
         torch.onnx.export(
             Pooled(encoder),
             (ids, torch.ones_like(ids)),

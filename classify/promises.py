@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from classify.speech_acts import AGENT_SPEAKERS, is_negated, is_past
-from classify.taxonomy import TagHit, check_source
+from classify.tagging import TagHit, check_source
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from classify.embeddings import DEFAULT_MODEL, Progress, load_tokenizer, model_dir
+from classify.embed_backend import DEFAULT_MODEL, load_tokenizer, model_dir
+from classify.embeddings import Progress
 
 MAX_EXACT = 20_000
 """Distinct texts embedded with the transformer by default (~40 s on 2 cores): enough that

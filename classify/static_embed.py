@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.embeddings import Backend, threads
+from classify.embed_backend import Backend, load_tokenizer, threads
 from classify.onnx_export import cache_dir, cache_key, onnx_path
 
 SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK] in BERT's vocab
@@ -50,8 +50,6 @@ def static_path(model_path: Path, cache: Path | None = None) -> Path:
 def build_static(model_path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Token vectors (centred, float32) and token weights for the model in ``model_path``."""
     import onnxruntime as ort
-
-    from classify.embeddings import load_tokenizer
 
     size = load_tokenizer(model_path).get_vocab_size()
     options = ort.SessionOptions()

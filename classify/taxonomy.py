@@ -1,4 +1,4 @@
-"""The tag vocabulary (loaded from JSON) and the result type every tagger returns.
+"""The tag vocabulary, loaded from JSON (what taggers return: ``classify.tagging``).
 
 The shipped taxonomy is data, not code: ``models/taxonomy.json`` at the repository root.
 Adding a tag means adding an entry there (description, which texts it scans, spaCy
@@ -16,23 +16,22 @@ This module is standard-library only so that importing it stays cheap.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from classify.tagging import SOURCES, check_source
+from classify.tagging import Tagger as Tagger  # re-exported: they lived here first
+from classify.tagging import TagHit as TagHit
 
 Pattern = tuple[dict[str, Any], ...]
 """One spaCy ``Matcher`` token pattern."""
-
-SOURCES = ("comment", "customer", "agent")
-"""Which texts a tag scans: survey comments, customer turns, agent turns."""
 
 NEGATION_MODES = ("suppress", "ignore")
 """``suppress``: a hit whose match is negated ("I did not have to repeat anything") is
 dropped. ``ignore``: negation is not checked. Negation words written into a pattern
 ("never called back") are part of the complaint and never suppress it."""
-
-METHODS = ("rule", "model", "human")
 
 _TOP_KEYS = {"version": True, "description": False, "tags": True}
 _TAG_KEYS = {
@@ -51,23 +50,6 @@ MIN_EXAMPLES = 3
 
 class TaxonomyError(ValueError):
     """A taxonomy file that cannot be used; the message says where and what is valid."""
-
-
-@dataclass(frozen=True)
-class TagHit:
-    """One tag found in one text.
-
-    ``start``/``end`` are character offsets into the tagged text and
-    ``text[start:end] == evidence`` (the sentence, or span, that triggered the tag).
-    ``method`` is ``rule`` | ``model`` | ``human``; ``score`` is 1.0 for rules.
-    """
-
-    tag: str
-    start: int
-    end: int
-    evidence: str
-    method: str = "rule"
-    score: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -152,27 +134,6 @@ class Taxonomy:
         """Names of the tags that scan ``source`` ("comment" | "customer" | "agent")."""
         check_source(source)
         return [spec.name for spec in self.tags if source in spec.applies_to]
-
-
-class Tagger(Protocol):
-    """What every tagger offers (rules now; a learned embedding tagger later).
-
-    sklearn-style: the constructor only stores its arguments, ``fit`` returns ``self``.
-    """
-
-    def fit(self, texts: Sequence[str] | None = None, y: Any = None) -> Tagger: ...
-
-    def tag(self, text: str, source: str = "comment") -> list[TagHit]: ...
-
-    def tag_many(
-        self, texts: Sequence[str], source: str = "comment", batch_size: int = 64
-    ) -> list[list[TagHit]]: ...
-
-
-def check_source(source: str) -> str:
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; valid sources: {', '.join(SOURCES)}")
-    return source
 
 
 def default_taxonomy_path() -> Path:

@@ -16,16 +16,16 @@ default). A call with more than one transfer also gets ``multi-transfer`` on the
 announces the second one.
 
 Transfers need the whole conversation (the customer's turns before the announcement give
-the reason), so this tagger has ``tag_conversations`` instead of the per-text ``tag_many``.
+the reason), so this tagger is a ``ConversationTagger``; its per-text ``tag`` / ``tag_many``
+find nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from classify.taxonomy import TagHit
+from classify.tagging import Conversation, TagHit, TurnHit
 from classify.transfer import TransferDetector, TransferHit
 
 __all__ = ["MULTI_TAG", "REASON_PREFIX", "TRANSFER_TAG", "TransferTagger", "TurnHit"]
@@ -33,14 +33,6 @@ __all__ = ["MULTI_TAG", "REASON_PREFIX", "TRANSFER_TAG", "TransferTagger", "Turn
 TRANSFER_TAG = "transfer"
 REASON_PREFIX = "transfer:"
 MULTI_TAG = "multi-transfer"
-
-
-@dataclass(frozen=True)
-class TurnHit:
-    """A tag hit on turn ``turn_index`` of a conversation (offsets into that turn's text)."""
-
-    turn_index: int
-    hit: TagHit
 
 
 class TransferTagger:
@@ -63,13 +55,15 @@ class TransferTagger:
         self.detector_ = detector
         return self
 
+    def tag(self, text: str, source: str = "comment") -> list[TagHit]:
+        """No per-text hits: transfers are found by ``tag_conversations``."""
+        return []
+
     def tag_many(self, texts: Sequence[str], source: str = "comment") -> list[list[TagHit]]:
         """No per-text hits: transfers are found by ``tag_conversations``."""
         return [[] for _ in texts]
 
-    def tag_conversations(
-        self, conversations: Sequence[Sequence[tuple[str, str]]]
-    ) -> list[list[TurnHit]]:
+    def tag_conversations(self, conversations: Sequence[Conversation]) -> list[list[TurnHit]]:
         """Hits per conversation; each conversation is its ``(speaker, text)`` turns in order."""
         if not hasattr(self, "detector_"):
             self.fit()

@@ -1,7 +1,7 @@
 """Tag many texts in worker processes, one per core.
 
     from classify.workers import chunk_tagger
-    with chunk_tagger(tagger, "comment", workers=0, n_texts=len(texts)) as tag_chunks:
+    with chunk_tagger(tagger, "comment", 0, len(texts), fork_safe=True) as tag_chunks:
         for hits in tag_chunks(chunks):     # each: tagger.tag_many(chunk), in order
             ...
 
@@ -27,13 +27,13 @@ PARALLEL_MIN_TEXTS = 2000
 
 @contextmanager
 def chunk_tagger(
-    tagger: Any, source: str, workers: int, n_texts: int
+    tagger: Any, source: str, workers: int, n_texts: int, *, fork_safe: bool
 ) -> Iterator[Callable[[list[list[str]]], Iterator[list[list[Any]]]]]:
     """A function mapping chunks of texts to their hits (in order): ``tagger.tag_many`` in
     this process, or in forked worker processes when that pays. ``workers``: processes
-    (0: one per core, up to ``MAX_WORKERS``). Only a rules-only tagger on Linux is
-    forked: a learned model holds an onnxruntime session, whose threads do not survive a
-    fork (and it embeds with every core already)."""
+    (0: one per core, up to ``MAX_WORKERS``). Only a ``fork_safe`` tagger (rules only; see
+    ``CombinedTagger.fork_safe_``) on Linux is forked: a learned model holds an onnxruntime
+    session, whose threads do not survive a fork (and it embeds with every core already)."""
     if workers == 0:
         workers = min(
             MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -41,7 +41,7 @@ def chunk_tagger(
     parallel = (
         workers > 1
         and n_texts >= PARALLEL_MIN_TEXTS
-        and getattr(tagger, "model_", None) is None
+        and fork_safe
         and sys.platform.startswith("linux")
     )
     if not parallel:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
-    from qa.ingest.exports import IngestReport
+    from qa.ingest.report import IngestReport
     from qa.stages.pipeline import StageReport
 
 T = TypeVar("T")

@@ -16,14 +16,16 @@ import json
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from qa.auth import Identity, Permission, authenticate, can, find_identity
+from qa.auth import Identity, Permission, authenticate, can, find_identity, has_users
 from qa.auth.roles import roles_with
+from qa.store.api import transact
+
+if TYPE_CHECKING:
+    from qa.store.api import Engine
 
 NO_USERS = (
     "sign-in is off because no user exists, so this UI is read-only; add one with "
@@ -50,6 +52,11 @@ class Access:
         self.permissions: dict[Callable[..., Any], Permission] = {}
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
+    @classmethod
+    def for_database(cls, engine: Engine) -> Access:
+        """Sign-in on whenever a user exists in ``engine``'s database."""
+        return cls(engine, sign_in=transact(engine, has_users))
+
     def check_password(self, username: str, password: str) -> bool:
         """Gradio's ``auth`` callable: a correct password of an enabled user, and not more
         than :data:`MAX_FAILURES` failures for that name in the last five minutes."""
@@ -57,8 +64,7 @@ class Access:
         recent = self._failures[username]
         while recent and now - recent[0] > FAILURE_WINDOW_SECONDS:
             recent.popleft()
-        with Session(self.engine) as session:
-            identity = authenticate(session=session, name=username, password=password)
+        identity = transact(self.engine, authenticate, name=username, password=password)
         if identity is None or len(recent) >= MAX_FAILURES:
             recent.append(now)
             return False
@@ -69,8 +75,7 @@ class Access:
         """The enabled user behind a signed-in name (None: anonymous, unknown or disabled)."""
         if not self.sign_in or not username:
             return None
-        with Session(self.engine) as session:
-            return find_identity(session=session, name=username)
+        return transact(self.engine, find_identity, name=username)
 
     def refusal(self, username: str | None, permission: Permission) -> str | None:
         """Why ``username`` may not use ``permission`` (None when it may)."""

@@ -13,12 +13,14 @@ in the review screen (the report links to the UI the same way).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
-from sqlalchemy.engine import Engine
 
-from qa.store.engine import session_scope
+from qa.store.api import transact
+
+if TYPE_CHECKING:
+    from qa.store.api import Engine
 
 SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias")
 
@@ -32,13 +34,8 @@ def render_insights(engine: Engine, since: str | None, until: str | None) -> lis
     from qa.ingest.records import RowError, parse_timestamp
     from qa.report.html import kpi_tiles_html, period_text, trends_html
     from qa.report.insights import build_insights
-    from qa.report.sections import (
-        bias_html,
-        drivers_html,
-        repeats_html,
-        themes_html,
-        triggers_html,
-    )
+    from qa.report.repeat_section import repeats_html
+    from qa.report.sections import bias_html, drivers_html, themes_html, triggers_html
 
     try:
         start = parse_timestamp(since.strip(), "since") if since and since.strip() else None
@@ -132,8 +129,7 @@ def call_from_query(
         ref = (request.query_params.get("call") or "").strip() if request else ""
         if not ref:
             return tuple(gr.update() for _ in range(n_outputs + 1))
-        with session_scope(engine) as s:
-            cid = resolve_call_ref(s, ref)
+        cid = transact(engine, resolve_call_ref, ref=ref)
         if cid is None:
             unchanged = (gr.update() for _ in range(n_outputs - 1))
             return (gr.update(), *unchanged, f"**Not found:** no call {ref!r} (from the link)")

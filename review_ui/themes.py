@@ -1,12 +1,12 @@
 """The review UI's Themes tab: see the discovered themes, rename one, promote one to a tag.
 
 ``build_themes_tab(engine, reviewer)`` is called inside ``build_app``'s ``gr.Tabs()``. It
-lists the live themes (``Cluster.size > 0``, largest first) with their keywords and
-examples, and the member texts of the chosen theme with ``?call=`` links into the review
-screen. Writes go through ``qa.stages.themes`` in ``session_scope`` (which commits); their
-errors become a "**Not saved:**" status. Endpoints ``themes`` (refresh), ``rename_theme``,
-``promote_theme`` take the theme (id or ``"id: name"``) first and return
-``(table, theme, members HTML, status)``.
+lists the live themes (size > 0, largest first) with their keywords and examples, and the
+member texts of the chosen theme with ``?call=`` links into the review screen. Reads go
+through ``qa.store.api``; writes (``qa.stages.theme_review``) run in a transaction of their own
+(``qa.store.api.transact``) and their errors become a "**Not saved:**" status. Endpoints
+``themes`` (refresh), ``rename_theme``, ``promote_theme`` take the theme (id or
+``"id: name"``) first and return ``(table, theme, members HTML, status)``.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, func, select
 
 from qa.auth import Identity, Permission
-from qa.store.engine import session_scope
-from qa.store.schema import Call, Cluster, ThemeMember
+from qa.store import api as store
+from qa.store.themes import ThemeView
 from review_ui.access import Access
+
+if TYPE_CHECKING:
+    from qa.store.api import Engine
 
 COLUMNS = ["id", "theme", "size", "keywords", "promoted tag", "examples"]
 EMPTY = "No themes yet: run `qa tag` or `qa nightly` to discover themes."
@@ -35,28 +36,21 @@ MAX_MEMBERS = 50
 Outputs = tuple[pd.DataFrame, Any, str, str]
 
 
-def _name(row: Cluster) -> str:
+def _name(row: ThemeView) -> str:
     """What a reviewer calls the theme: its label, else its top keywords."""
-    return row.label or ", ".join((row.keywords or [])[:3]) or UNNAMED
+    return row.label or ", ".join(row.keywords[:3]) or UNNAMED
 
 
-def live_themes(engine: Engine) -> list[Cluster]:
-    """Themes that currently have members (ended themes keep a size-0 row), largest first."""
-    with session_scope(engine) as s:
-        query = select(Cluster).where(Cluster.size > 0)
-        return list(s.exec(query.order_by(col(Cluster.size).desc(), col(Cluster.id))))
-
-
-def themes_table(rows: list[Cluster]) -> pd.DataFrame:
+def themes_table(rows: list[ThemeView]) -> pd.DataFrame:
     """One row per theme: id, label (or "(unnamed)"), size, keywords, tag, examples."""
     data = [
         [
             r.id,
             r.label or UNNAMED,
             r.size,
-            ", ".join((r.keywords or [])[:MAX_KEYWORDS]),
+            ", ".join(r.keywords[:MAX_KEYWORDS]),
             r.promoted_tag or "",
-            " | ".join((r.examples or [])[:MAX_EXAMPLES]),
+            " | ".join(r.examples[:MAX_EXAMPLES]),
         ]
         for r in rows
     ]
@@ -75,26 +69,19 @@ def parse_theme(value: Any) -> int | None:
 
 def members_html(engine: Engine, selected: Any) -> str:
     """The chosen theme's member texts (closest first) with ``?call=`` links."""
-    from qa.report.sections import call_link, table
+    from qa.report.fragments import call_link, table
 
     cluster_id = parse_theme(selected)
     if cluster_id is None:
         return '<div class="qa-ins"><p class="empty">Choose a theme to see its texts.</p></div>'
-    with session_scope(engine) as s:
-        where = ThemeMember.cluster_id == cluster_id
-        total = s.exec(select(func.count()).select_from(ThemeMember).where(where)).one()
-        rows = s.exec(
-            select(ThemeMember, Call.external_id)
-            .join(Call, col(Call.id) == ThemeMember.call_id)
-            .where(where)
-            .order_by(col(ThemeMember.similarity).desc(), col(ThemeMember.id))
-            .limit(MAX_MEMBERS)
-        ).all()
+    found = store.theme_members(engine, cluster_id, MAX_MEMBERS)
+    rows, total = found.members, found.total
     if not rows:
         return '<div class="qa-ins"><p class="empty">This theme has no member texts.</p></div>'
     # Relative ?call= links reopen this app on that call (``call_from_query``).
-    cells = [(call_link("", ext), m.source if m.turn_index is None else f"turn {m.turn_index}",
-              escape(m.text), f"{m.similarity:.2f}") for m, ext in rows]  # fmt: skip
+    cells = [(call_link("", m.call_external_id),
+              m.source if m.turn_index is None else f"turn {m.turn_index}",
+              escape(m.text), f"{m.similarity:.2f}") for m in rows]  # fmt: skip
     more = f" (closest {len(rows)} shown)" if total > len(rows) else ""
     head = f"<h3>Theme #{cluster_id}: {total} text{'' if total == 1 else 's'}{more}</h3>"
     body = table(("call", "where", "text", "similarity"), cells, {3}, wide=True)
@@ -103,7 +90,7 @@ def members_html(engine: Engine, selected: Any) -> str:
 
 def render_themes(engine: Engine, selected: Any, message: str | None = None) -> Outputs:
     """Table, dropdown update, members HTML and status; keeps ``selected`` while it lives."""
-    rows = live_themes(engine)
+    rows = store.live_themes(engine)
     choices = [(f"{r.id}: {_name(r)}", r.id) for r in rows]
     ids = [r.id for r in rows]
     current = parse_theme(selected)
@@ -113,14 +100,13 @@ def render_themes(engine: Engine, selected: Any, message: str | None = None) -> 
     return themes_table(rows), dropdown, members_html(engine, current), message or summary
 
 
-def _save(engine: Engine, selected: Any, write: Callable[[Session, int], str]) -> Outputs:
-    """Run ``write(session, theme id)`` in one transaction; its errors become "Not saved"."""
+def _save(engine: Engine, selected: Any, write: Callable[[int], str]) -> Outputs:
+    """Run ``write(theme id)`` (one transaction); its errors become "Not saved"."""
     cid = parse_theme(selected)
     if cid is None:
         return render_themes(engine, selected, "**Not saved:** choose a theme first.")
     try:
-        with session_scope(engine) as s:
-            done = write(s, cid)
+        done = write(cid)
     except (ValueError, LookupError) as exc:  # bad name / unknown theme: nothing was written
         return render_themes(engine, selected, f"**Not saved:** {exc}")
     return render_themes(engine, cid, f"**Saved.** {done}")
@@ -128,10 +114,10 @@ def _save(engine: Engine, selected: Any, write: Callable[[Session, int], str]) -
 
 def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
     """Rename the chosen theme; a bad label or unknown theme gives a "Not saved" status."""
-    from qa.stages.themes import rename_theme
+    from qa.stages.theme_review import rename_theme
 
-    def write(s: Session, cid: int) -> str:
-        row = rename_theme(session=s, cluster_id=cid, label=label or "")
+    def write(cid: int) -> str:
+        row = store.transact(engine, rename_theme, cluster_id=cid, label=label or "")
         return f"Theme #{cid} is now “{escape(row.label)}”."
 
     return _save(engine, selected, write)
@@ -140,12 +126,12 @@ def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
 def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) -> Outputs:
     """Promote the chosen theme to a human tag on its calls (``reviewer`` recorded on each);
     reports how many were tagged."""
-    from qa.stages.themes import promote_theme
+    from qa.stages.theme_review import promote_theme
 
     tag = (tag_name or "").strip()
 
-    def write(s: Session, cid: int) -> str:
-        n = promote_theme(session=s, cluster_id=cid, tag_name=tag, reviewer=reviewer)
+    def write(cid: int) -> str:
+        n = store.transact(engine, promote_theme, cluster_id=cid, tag_name=tag, reviewer=reviewer)
         note = "" if n else " (every member call already had a reviewer's decision on it)"
         calls = "1 call" if n == 1 else f"{n} calls"
         return f"Theme #{cid} promoted to tag “{tag}”: {calls} tagged{note}."

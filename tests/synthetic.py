@@ -18,7 +18,7 @@ shift is exactly the effect. Binary outcomes are Bernoulli with the stated rates
 
 Repeat contacts: calls come in per-customer chains; after each call the same customer
 calls again 2-40 h later with probability ``REPEAT_BASE`` + effects, so every call's
-``repeated`` flag (``qa.metrics.kpis.contact_flags``, 48 h window) follows the model exactly.
+``repeated`` flag (``qa.metrics.contacts.contact_flags``, 48 h window) follows the model exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from qa.metrics.kpis import CallFact, SurveyFact
+from qa.metrics.base import CallFact, SurveyFact
 
 QUEUES = ("billing", "tech", "sales")
 TEAMS = ("A", "B", "C")

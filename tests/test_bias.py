@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from qa.metrics.base import CallFact, SurveyFact
 from qa.metrics.bias import survey_bias
-from qa.metrics.kpis import CallFact, SurveyFact
 
 T0 = datetime(2026, 11, 2, 8, 0)
 

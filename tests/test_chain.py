@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from classify.chain import TaggerChain
-from classify.taxonomy import TagHit
+from classify.tagging import ConversationTagger, Tagger, TagHit, TurnHit
 
 
 class Finds:
@@ -31,3 +31,28 @@ def test_chain_joins_hits_per_text_in_tagger_order() -> None:
     assert [[h.tag for h in text] for text in hits] == [
         ["re-explain"], ["re-explain", "callback-promised"], []]  # fmt: skip
     assert chain.tag("call you back", source="agent")[0].start == 0
+
+
+class Transfers(Finds):
+    """A conversation tagger too: one hit on the last turn of each conversation."""
+
+    def tag(self, text: str, source: str = "comment") -> list[TagHit]:
+        return []
+
+    def tag_conversations(self, conversations):  # type: ignore[no-untyped-def]
+        return [[TurnHit(len(c) - 1, TagHit("transfer", 0, 1, c[-1][1][:1]))]
+                for c in conversations]  # fmt: skip
+
+
+def test_conversation_taggers_are_found_by_their_protocol() -> None:
+    per_text, transfers = Finds("again", "re-explain"), Transfers("x", "unused")
+    assert isinstance(transfers, Tagger) and isinstance(transfers, ConversationTagger)
+    assert not isinstance(per_text, ConversationTagger)
+    chain = TaggerChain([per_text, transfers]).fit()
+    assert isinstance(chain, Tagger) and isinstance(chain, ConversationTagger)
+    calls = [[("customer", "hi"), ("agent", "putting you through")], [("agent", "bye")]]
+    assert chain.tag_conversations(calls) == [
+        [TurnHit(1, TagHit("transfer", 0, 1, "p"))], [TurnHit(0, TagHit("transfer", 0, 1, "b"))]
+    ]  # fmt: skip
+    # Without a conversation tagger in it, a chain finds nothing per conversation.
+    assert TaggerChain([per_text]).tag_conversations(calls) == [[], []]

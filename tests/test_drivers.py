@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from qa.why.data import frame_from_facts, load_driver_data
 from qa.why.drivers import (
@@ -168,7 +168,7 @@ def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
         small.insert(session)
         # a reviewer rejects re-explain on one call and adds agent-praise on another
         tagged = sorted(cid for cid, names in small.tags.items() if "re-explain" in names)[0]
-        call = session.query(Call).filter(Call.external_id == tagged).one()
+        call = session.exec(select(Call).where(Call.external_id == tagged)).one()
         session.add(Tag(call_id=call.id, tag="re-explain", method="human", present=False))
         session.add(Tag(call_id=call.id, tag="agent-praise", method="human", present=True))
         session.commit()

@@ -18,9 +18,16 @@ import pytest
 from typer.testing import CliRunner
 
 import transcribe.models as models
-from transcribe import FasterWhisperEngine, ModelError, Transcript, make_engine, transcribe_file
-from transcribe.engine import SPLIT_PAUSE_SECONDS, RawSegment, RawWord, build_segments
+from transcribe import (
+    FasterWhisperEngine,
+    ModelError,
+    Transcript,
+    TranscriptionOptions,
+    make_engine,
+    transcribe_file,
+)
 from transcribe.openai_engine import OpenAIWhisperEngine, _restore_times, ensure_checkpoint
+from transcribe.whisper_base import SPLIT_PAUSE_SECONDS, RawSegment, RawWord, build_segments
 
 # ---------------------------------------------------------------- helpers
 
@@ -48,23 +55,48 @@ def words(*spec: tuple[float, float, str]) -> list[RawWord]:
 
 
 def test_both_engines_take_the_same_options() -> None:
-    shared = {
-        "model": "tiny.en",
-        "language": "en",
-        "beam_size": 2,
-        "temperature": (0.0, 0.5),
-        "initial_prompt": "Acme support call.",
-        "hotwords": "Acme Zorblax",
-        "vad_filter": False,
-        "cpu_threads": 1,
-    }
+    shared = TranscriptionOptions(
+        model="tiny.en",
+        language="en",
+        beam_size=2,
+        temperature=(0.0, 0.5),
+        initial_prompt="Acme support call.",
+        hotwords="Acme Zorblax",
+        vad_filter=False,
+        cpu_threads=1,
+    )
     for name in ("faster-whisper", "openai-whisper"):
-        engine = make_engine(name, **shared)
-        for key, value in shared.items():
-            assert getattr(engine, key) == value, (name, key)
-    assert make_engine("faster-whisper", temperature=0.2).temperature == (0.2,)
-    assert make_engine("openai-whisper")._prompt() is None
-    assert make_engine("openai-whisper", **shared)._prompt() == "Acme support call. Acme Zorblax"
+        engine = make_engine(name, shared)
+        assert engine.options == shared and engine.model == "tiny.en", name  # type: ignore[attr-defined]
+        assert engine.language == "en"
+    assert shared.changed() == (
+        "beam_size", "temperature", "initial_prompt", "hotwords", "vad_filter", "cpu_threads"
+    )  # fmt: skip
+    assert TranscriptionOptions(temperature=0.2).temperature == (0.2,)
+    assert TranscriptionOptions(language="", hotwords="  ").language is None
+    assert make_engine("faster-whisper", temperature=0.2).options.temperature == (0.2,)  # type: ignore[attr-defined]
+    assert make_engine("openai-whisper")._prompt() is None  # type: ignore[attr-defined]
+    with_prompt = make_engine("openai-whisper", shared)
+    assert with_prompt._prompt() == "Acme support call. Acme Zorblax"  # type: ignore[attr-defined]
+
+
+def test_options_describe_themselves() -> None:
+    assert TranscriptionOptions().describe("faster-whisper") == (
+        "faster-whisper tiny.en, greedy, VAD on"
+    )
+    options = TranscriptionOptions(beam_size=5, vad_filter=False, batch_size=8, device="cuda")
+    assert options.describe("faster-whisper") == (
+        "faster-whisper tiny.en, beam 5, VAD off, batch 8, on cuda"
+    )
+
+
+def test_compute_type_and_channel_workers_follow_the_device() -> None:
+    cpu = FasterWhisperEngine()
+    assert (cpu.compute_type, cpu.channel_workers) == ("int8", 2)
+    gpu = FasterWhisperEngine(TranscriptionOptions(device="cuda", channel_workers=1))
+    assert (gpu.compute_type, gpu.channel_workers) == ("float16", 1)
+    given = FasterWhisperEngine(TranscriptionOptions(device="cuda", compute_type="int8"))
+    assert given.compute_type == "int8"
 
 
 @pytest.mark.parametrize(
@@ -80,24 +112,29 @@ def test_both_engines_take_the_same_options() -> None:
 )
 def test_bad_options_say_what_is_wrong(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        FasterWhisperEngine(**options)
+        TranscriptionOptions(**options)
 
 
 def test_engine_specific_options_are_rejected_by_the_other_engine() -> None:
-    with pytest.raises(TypeError, match="batch_size"):
-        make_engine("openai-whisper", batch_size=8)
+    with pytest.raises(TypeError, match="'openai-whisper' does not take batch_size"):
+        make_engine("openai-whisper", TranscriptionOptions(batch_size=8))
+    with pytest.raises(TypeError, match="does not take compute_type, channel_workers"):
+        OpenAIWhisperEngine(TranscriptionOptions(compute_type="int8", channel_workers=1))
+    with pytest.raises(TypeError, match="no_such_option"):
+        make_engine("faster-whisper", no_such_option=1)
     with pytest.raises(ValueError, match="valid engines: faster-whisper, openai-whisper"):
         make_engine("whisper.cpp")
 
 
 def test_language_checks() -> None:
-    english_only = FasterWhisperEngine(language="de")
+    english_only = FasterWhisperEngine(TranscriptionOptions(language="de"))
     with pytest.raises(ValueError, match=r"'tiny\.en' is English-only; language 'de' needs"):
         english_only.check_language(multilingual=False)
-    english_only.language = "xx"
+    unknown = FasterWhisperEngine(TranscriptionOptions(language="xx"))
     with pytest.raises(ValueError, match="unknown language 'xx'; valid codes: af, am, ar"):
-        english_only.check_language(multilingual=True)
-    FasterWhisperEngine(language=None).check_language(multilingual=False)  # detect: fine
+        unknown.check_language(multilingual=True)
+    detect = FasterWhisperEngine(TranscriptionOptions(language=None))
+    detect.check_language(multilingual=False)  # detect: fine
 
 
 def test_openai_engine_is_cheap_to_build_and_pickles() -> None:
@@ -108,10 +145,11 @@ def test_openai_engine_is_cheap_to_build_and_pickles() -> None:
         "sys.exit(f'imported on construction: {sorted(heavy)}' if heavy else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
-    engine = OpenAIWhisperEngine(beam_size=1, hotwords="Acme", models_dir="/tmp/m")
+    options = TranscriptionOptions(hotwords="Acme", models_dir=Path("/tmp/m"))
+    engine = OpenAIWhisperEngine(options)
     copy = pickle.loads(pickle.dumps(engine))
     assert repr(copy) == repr(engine)
-    assert copy.models_dir == Path("/tmp/m") and copy._loaded is None
+    assert copy.options.models_dir == Path("/tmp/m") and copy._loaded is None
 
 
 def test_ensure_checkpoint_errors(tmp_path: Path) -> None:
@@ -266,7 +304,8 @@ def fw() -> FasterWhisperEngine:
 
 @pytest.fixture(scope="module")
 def ow(models_dir: Path) -> OpenAIWhisperEngine:
-    engine = OpenAIWhisperEngine(models_dir=models_dir)  # converts tiny.en on first load
+    # converts tiny.en on first load
+    engine = OpenAIWhisperEngine(TranscriptionOptions(models_dir=models_dir))
     engine.load()
     return engine
 
@@ -306,7 +345,7 @@ def test_openai_whisper_agrees_with_faster_whisper(
 
 @pytest.mark.slow
 def test_batched_faster_whisper_matches_sequential(fw: FasterWhisperEngine, samples: Path) -> None:
-    batched = FasterWhisperEngine(batch_size=8)
+    batched = FasterWhisperEngine(TranscriptionOptions(batch_size=8))
     for name in ("jfk.flac", "stereo_diarization.wav"):
         reference = transcribe_file(samples / name, fw)
         fast = transcribe_file(samples / name, batched)
@@ -321,7 +360,7 @@ def test_batched_faster_whisper_matches_sequential(fw: FasterWhisperEngine, samp
 def test_base_assembles_and_transcribes(models_dir: Path, samples: Path) -> None:
     folder = models.resolve_model("base", cache_dir=models_dir / "cache")
     assert (folder / "model.bin").stat().st_size == models.BASE_SIZE
-    engine = FasterWhisperEngine(model="base", models_dir=models_dir)
+    engine = FasterWhisperEngine(TranscriptionOptions(model="base", models_dir=models_dir))
     text = " ".join(normalise(transcribe_file(samples / "jfk.flac", engine).text))
     assert "ask not what your country can do for you" in text
 

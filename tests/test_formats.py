@@ -211,6 +211,12 @@ def test_asr_unknown_engine_lists_the_engines(tmp_path: Path) -> None:
     assert "unknown ASR engine 'whisperx'; valid engines: faster-whisper" in result.stderr
 
 
+def test_asr_option_the_engine_lacks_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_asr(str(tmp_path / "x.wav"), "--engine", "openai-whisper", "--batch-size", "8")
+    assert result.exit_code == 1
+    assert "engine 'openai-whisper' does not take batch_size" in result.stderr
+
+
 def test_asr_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     result = run_asr(str(tmp_path / "x.wav"), "--format", "docx")
     assert result.exit_code == 2

@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import qa.ingest.csvfile
-import qa.ingest.exports
+import qa.ingest.report
+import qa.ingest.upsert
 from qa.cli import app
 from qa.ingest.exports import (
     IngestError,
@@ -58,7 +59,7 @@ def write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def reasons(report: qa.ingest.exports.IngestReport) -> dict[int, str]:
+def reasons(report: qa.ingest.report.IngestReport) -> dict[int, str]:
     return {r.line: r.reason for r in report.rejects}
 
 
@@ -96,13 +97,13 @@ def pg_engine(pg_cluster: pg.PgCluster) -> Iterator:  # type: ignore[type-arg]
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every path ingest hashes (so opens), in order."""
     seen: list[Path] = []
-    real = qa.ingest.exports.sha256_file
+    real = qa.ingest.upsert.sha256_file
 
     def spy(path: Path) -> str:
         seen.append(Path(path))
         return real(path)
 
-    monkeypatch.setattr(qa.ingest.exports, "sha256_file", spy)
+    monkeypatch.setattr(qa.ingest.upsert, "sha256_file", spy)
     return seen
 
 
@@ -595,7 +596,7 @@ def test_run_nightly_passes_the_options_to_both_ingests(
             seen[kind] = kwargs
             if kind == "surveys":
                 raise Stop
-            return qa.ingest.exports.IngestReport(file=path, kind=kind)
+            return qa.ingest.report.IngestReport(file=path, kind=kind)
 
         return ingest
 

@@ -8,21 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from qa.metrics.base import KPI_KEYS, CallFact, KpiOptions, SurveyFact
+from qa.metrics.contacts import ContactFlags, contact_flags
+from qa.metrics.display import format_table, to_csv
 from qa.metrics.facts import load_facts
-from qa.metrics.kpis import (
-    GROUPINGS,
-    KPI_KEYS,
-    CallFact,
-    ContactFlags,
-    KpiOptions,
-    SurveyFact,
-    compute_kpis,
-    compute_kpis_by,
-    contact_flags,
-    filter_calls,
-    format_table,
-    to_csv,
-)
+from qa.metrics.kpis import GROUPINGS, compute_kpis, compute_kpis_by, filter_calls
 from qa.store.engine import make_engine, session_scope
 from qa.store.schema import Call, Survey
 
@@ -48,6 +38,7 @@ def call(
     acw: float = 0.0,
     abandoned: bool = False,
     transferred: bool = False,
+    direction: str = "inbound",
 ) -> CallFact:
     return CallFact(
         external_id=external_id,
@@ -63,6 +54,7 @@ def call(
         acw_seconds=acw,
         abandoned=abandoned,
         transferred=transferred,
+        direction=direction,
     )
 
 
@@ -257,11 +249,11 @@ def test_repeat_chain_a_b_c() -> None:
     calls = [call("A", at(0), "cust"), call("B", at(40), "cust"), call("C", at(80), "cust")]
     calls.append(end_of_data(200))
     assert contact_flags(calls) == {
-        "A": ContactFlags(repeated=True, first_contact=True, observable=True),
-        "B": ContactFlags(repeated=True, first_contact=False, observable=True),
-        "C": ContactFlags(repeated=False, first_contact=False, observable=True),
+        "A": ContactFlags(repeated=True, first_contact=True, observable=True, counted=True),
+        "B": ContactFlags(repeated=True, first_contact=False, observable=True, counted=True),
+        "C": ContactFlags(repeated=False, first_contact=False, observable=True, counted=True),
         # the last call in the data: its window has not elapsed
-        "end": ContactFlags(repeated=False, first_contact=True, observable=False),
+        "end": ContactFlags(repeated=False, first_contact=True, observable=False, counted=True),
     }
     kpis = compute_kpis(calls, [])
     assert kpis["repeat_contact_rate"] == 2 / 3  # A, B repeated; C not; "end" unobservable
@@ -300,10 +292,17 @@ def test_window_edges_are_inclusive() -> None:
     assert not flags["A"].repeated and flags["B"].first_contact
 
 
-def test_same_instant_calls_do_not_link() -> None:
+def test_same_instant_calls_are_one_contact() -> None:
+    # One definition (qa.metrics.contacts): a customer cannot call twice at once, so rows of
+    # one customer at the same instant are one contact (legs), counted once on its first row.
+    # (Before the unification qa kpis counted them as two first contacts.)
     calls = [call("A", T0, "c"), call("B", T0, "c"), end_of_data()]
     flags = contact_flags(calls)
-    assert flags["A"] == flags["B"] == ContactFlags(False, True, True)
+    assert flags["A"] == ContactFlags(False, True, True, counted=True)
+    assert flags["B"] == ContactFlags(False, True, True, counted=False)
+    kpis = compute_kpis(calls, [])
+    assert (kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (0.0, 1.0)  # 0/1, 1/1
+    assert kpis["calls_handled"] == 3  # both rows still count as handled calls
 
 
 def test_observability_at_the_data_end() -> None:
@@ -331,11 +330,11 @@ def test_abandoned_calls_count_as_repeats_and_as_earlier_contacts() -> None:
         end_of_data(),
     ]
     flags = contact_flags(calls)
-    assert flags["a1"] == ContactFlags(repeated=True, first_contact=True, observable=True)
+    assert flags["a1"] == ContactFlags(True, first_contact=True, observable=True, counted=True)
     # abandoned calls are never handled, so never repeated nor first contacts themselves
-    assert flags["a2"] == ContactFlags(repeated=False, first_contact=False, observable=True)
-    assert flags["b2"] == ContactFlags(repeated=False, first_contact=False, observable=True)
-    assert flags["b1"] == ContactFlags(repeated=False, first_contact=False, observable=True)
+    assert flags["a2"] == ContactFlags(False, first_contact=False, observable=True, counted=False)
+    assert flags["b2"] == ContactFlags(False, first_contact=False, observable=True, counted=True)
+    assert flags["b1"] == ContactFlags(False, first_contact=False, observable=True, counted=False)
     kpis = compute_kpis(calls[:4], [], history=calls)
     assert kpis["repeat_contact_rate"] == 0.5  # a1 of a1, b2
     assert kpis["fcr_rate"] == 0.0  # a1 is the only first contact, and it was repeated
@@ -353,7 +352,7 @@ def test_blank_customer_ids_never_link() -> None:
     flags = contact_flags(calls)
     for blank in ("n1", "n2", "n3", "n4"):
         # unlinkable: neither repeated nor a first contact, and out of both rates
-        assert flags[blank] == ContactFlags(False, False, False), blank
+        assert flags[blank] == ContactFlags(False, False, False, False), blank
     kpis = compute_kpis(calls, [])
     assert (kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (0.0, 1.0)  # k1 alone: 0/1, 1/1
     assert kpis["calls_handled"] == 6  # blank customers still count everywhere else
@@ -367,6 +366,52 @@ def test_calls_missing_from_history_are_added_to_it() -> None:
     kpis = compute_kpis([call("new", at(10), "A")], [], history=history)
     # "new" is linked against history + itself: not a first contact (old), not repeated
     assert (kpis["calls_offered"], kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (1, 0.0, None)
+
+
+def test_transfer_legs_are_one_contact_in_the_kpis() -> None:
+    # A1 is transferred (ends 0 + 300 s talk + 60 s gap = 360 s); A2, at 200 s, is its second
+    # leg: one contact {A1, A2}, counted once on A1 (team red). B, 30 h later, repeats it.
+    calls = [
+        call("A1", at(0), "c", talk=300, transferred=True),
+        call("A2", at(200 / 3600), "c", team="blue", talk=100),
+        call("B", at(30), "c"),
+        end_of_data(),
+    ]
+    kpis = compute_kpis(calls, [])
+    # contacts {A1, A2} (repeated by B) and B (not repeated): 1/2; first contacts: A1 only,
+    # repeated: FCR 0/1. The legs are no repeat of each other.
+    assert (kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (0.5, 0.0)
+    assert kpis["transfer_rate"] == 0.25  # rows still count for everything else: 1 of 4
+    # the variant without merging counts rows: A1 (A2 follows), A2 (B follows), B: 2/3
+    rows = compute_kpis(calls, [], KpiOptions(merge_transfer_legs=False))
+    assert (rows["repeat_contact_rate"], rows["fcr_rate"]) == (2 / 3, 0.0)
+    by_team = {r["group"]: r for r in compute_kpis_by(calls, [], "team")}
+    # the contact counts in the team of its first leg; blue has only the second leg
+    assert by_team["red"]["repeat_contact_rate"] == 0.5
+    assert by_team["blue"]["repeat_contact_rate"] is None
+
+
+def test_outbound_calls_are_not_repeats_in_the_kpis() -> None:
+    # P promises a callback; CB, 3 h later, is the center keeping it; Q (customer "q") calls
+    # back 10 h after its first call, across an outbound call in between.
+    calls = [
+        call("P", at(0), "p"),
+        call("CB", at(3), "p", direction="outbound"),
+        call("Q1", at(0), "q"),
+        call("QO", at(2), "q", direction="outbound"),
+        call("Q2", at(10), "q"),
+        end_of_data(),
+    ]
+    kpis = compute_kpis(calls, [])
+    # contacts P (not repeated: a kept callback is no repeat), Q1 (repeated by Q2), Q2 (not),
+    # end (not observable): repeat 1/3; first contacts P, Q1: FCR 1/2
+    assert (kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (1 / 3, 0.5)
+    assert kpis["calls_handled"] == 6  # outbound calls are still handled calls
+    flags = contact_flags(calls)
+    assert flags["CB"] == ContactFlags(False, False, False, False)  # outside both rates
+    # the variant counting outbound calls: P repeated by CB, Q1 by QO, QO by Q2: 3/5, FCR 0/2
+    both = compute_kpis(calls, [], KpiOptions(outbound_repeats=True))
+    assert (both["repeat_contact_rate"], both["fcr_rate"]) == (3 / 5, 0.0)
 
 
 # --- filters -----------------------------------------------------------------------------
@@ -619,7 +664,12 @@ def test_kpis_from_database(engine) -> None:
     with session_scope(engine) as session:
         calls, surveys = load_facts(session)
 
-    assert calls == [*formula_calls(), end_of_data()]  # ordered by start
+    # ordered by start; the direction is loaded too (outbound calls never make a repeat)
+    outbound_c4 = [
+        dataclasses.replace(c, direction="outbound") if c.external_id == "c4" else c
+        for c in formula_calls()
+    ]
+    assert calls == [*outbound_c4, end_of_data()]
     # the survey whose call has not arrived is loaded too; it just joins nothing
     assert sorted(surveys, key=lambda s: s.call_external_id) == sorted(
         formula_surveys(), key=lambda s: s.call_external_id

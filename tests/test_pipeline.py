@@ -149,7 +149,7 @@ def test_late_survey_retags_and_human_decisions_survive(seeded) -> None:
 
 
 def test_redacted_plus_original_keeps_originals_apart(seeded) -> None:
-    from transcribe.redact import RedactedSpan
+    from transcribe.spans import RedactedSpan
 
     def redacting(path: Path) -> TranscribedCall:
         original = fake_transcript(path)

@@ -22,23 +22,12 @@ from transcribe.audio_redact import (
     spans_for_channels,
     write_redacted_copy,
 )
-from transcribe.numbers import (
-    DigitRun,
-    classify_digit_run,
-    find_digit_runs,
-    luhn_valid,
-    normalise_numbers,
-)
-from transcribe.redact import (
-    RedactedSpan,
-    RedactionError,
-    RedactionMode,
-    Redactor,
-    apply_spans,
-    parse_mode,
-    redacted_time_spans,
-    word_char_spans,
-)
+from transcribe.digit_runs import DigitRun, classify_digit_run, find_digit_runs, luhn_valid
+from transcribe.numbers import normalise_numbers
+from transcribe.presidio_engine import RedactionError
+from transcribe.redact import RedactionMode, Redactor, parse_mode
+from transcribe.redact_words import redacted_time_spans, word_char_spans
+from transcribe.spans import RedactedSpan, apply_spans
 from transcribe.transcript import Segment, Transcript, Word
 
 CARD_WORDS = "four four seven two one one one one one one one one one one one four"

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from qa.metrics.base import CallFact, validate_window
 from qa.metrics.callbacks import callback_promises
-from qa.metrics.kpis import CallFact, compute_kpis
-from qa.metrics.repeats import analyse_repeats, link_contacts, repeat_predictors, validate_window
+from qa.metrics.contacts import link_contacts
+from qa.metrics.kpis import compute_kpis
+from qa.metrics.repeats import analyse_repeats, repeat_predictors
 
 T0 = datetime(2026, 11, 2, 9, 0)
 
@@ -25,6 +27,7 @@ def call(
     talk: float = 300.0,
     abandoned: bool = False,
     transferred: bool = False,
+    direction: str = "inbound",
 ) -> CallFact:
     return CallFact(
         external_id=external_id,
@@ -40,6 +43,7 @@ def call(
         acw_seconds=30.0,
         abandoned=abandoned,
         transferred=transferred,
+        direction=direction,
     )
 
 
@@ -126,19 +130,28 @@ def test_observability_excludes_recent_contacts_from_the_rate():
     assert [r.call_id for r in report.repeats] == ["B"]
 
 
-def test_rates_agree_with_kpis_when_there_are_no_transfer_legs():
+def test_rates_are_the_kpis_rates_with_transfer_legs_and_outbound_calls():
+    # One definition (qa.metrics.contacts): the report's repeat section and qa kpis agree on
+    # transfer legs and outbound callbacks too, not only on plain calls.
     calls = [
-        call("A", 0),
-        call("B", 30),
+        call("A", 0, transferred=True),  # ends 10 s wait + 300 s talk + 60 s gap after 0 h
+        call("A-leg", 200 / 3600),  # A's transfer leg: one contact {A, A-leg}
+        call("B", 30),  # repeats {A, A-leg}
         call("C", 70, "C2"),
-        call("D", 90, "C2"),
+        call("D", 90, "C2"),  # repeats C
         call("E", 5, "C3", abandoned=True),
-        call("F", 6, "C3"),
-        END,
+        call("F", 6, "C3"),  # repeats the abandoned E: no first contact
+        call("CB", 8, "C3", direction="outbound"),  # the center calling back: F not repeated
+        call("G", 10, "C4"),  # alone: a resolved first contact
+        END,  # not observable
     ]
     kpis = compute_kpis(calls, [])
     s = analyse_repeats(calls, {}).summary
     assert s.repeat_rate == kpis["repeat_contact_rate"] and s.fcr_rate == kpis["fcr_rate"]
+    # observable handled contacts {A, A-leg}, B, C, D, F, G: repeated {A, A-leg} and C, 2/6;
+    # observable first contacts {A, A-leg}, C, G: G resolved, 1/3
+    assert (s.contacts, s.observable, s.repeated, s.first_contacts) == (7, 6, 2, 3)
+    assert (kpis["repeat_contact_rate"], kpis["fcr_rate"]) == (1 / 3, 1 / 3)
 
 
 def test_period_summary_uses_whole_history_for_links():
@@ -210,7 +223,7 @@ def test_outbound_calls_are_not_repeats_unless_asked():
     links = by_id(link_contacts(calls, directions=directions))
     assert links["OUT"].outcome == "outbound" and links["OUT"].first_call_id is None
     assert links["B"].previous_call_id == "A"  # linked across the outbound call
-    # as qa.metrics.kpis counts them: the outbound call repeats A, and B repeats the outbound call
+    # the outbound_repeats variant: the outbound call repeats A, and B repeats the outbound call
     links = by_id(link_contacts(calls, directions=directions, outbound_repeats=True))
     assert links["OUT"].previous_call_id == "A" and links["B"].previous_call_id == "OUT"
     assert links["B"].first_call_id == "A"

@@ -133,6 +133,15 @@ def test_build_app_is_a_blocks_with_named_endpoints(served):
     assert {"list_calls", "open_call", "confirm_tag", "reject_tag", "add_tag"} <= names
 
 
+def test_tags_to_add_are_the_taxonomys(served):
+    from classify.taxonomy import load_taxonomy
+
+    demo = served[0]
+    (add,) = [b for b in demo.blocks.values() if b.elem_id == "add-tag-choice"]
+    names = load_taxonomy().names
+    assert [value for _, value in add.choices] == names and add.value == names[0]
+
+
 def test_list_calls_endpoint_filters(client):
     table = client.predict("", "", "any", "any", "all", api_name="/list_calls")
     assert table["headers"][:2] == ["id", "call"]
@@ -196,7 +205,7 @@ def test_open_unknown_call_and_decision_without_tag_report_status(client):
 
 
 def test_save_review(served, client):
-    from review_ui.app import DEFAULT_SCORECARD
+    from review_ui.review import DEFAULT_SCORECARD
 
     _, engine, ids = served
     cid, item = ids["C-1004"], DEFAULT_SCORECARD[0]

@@ -221,7 +221,7 @@ def test_qa_tag_exits_3_while_another_process_holds_the_lock_until_it_is_killed(
         assert f"still holds the lock on {db} after waiting 1 s" in err
     finally:
         holder.send_signal(signal.SIGKILL)  # no chance to clean up: as after a crash
-        holder.wait(timeout=30)
+        holder.communicate(timeout=30)  # reaps it and closes its stderr pipe
 
     code, err = finish(qa("tag", "--db", db, "--no-themes"))
     assert code == 0, err

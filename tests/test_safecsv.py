@@ -68,7 +68,8 @@ def test_text_tag_csv_escapes_input_and_evidence(tmp_path: Path) -> None:
                                            "--format", "csv", "--output", str(out),
                                            "--model", "rules"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    rows = list(csv.reader(out.open(encoding="utf-8")))
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
     assert rows[1][0] == "'=1+1" and rows[1][1].startswith("'=HYPERLINK")
     assert rows[2][0] == "-5" and rows[2][1].startswith("'@SUM")
     for row in rows[1:]:

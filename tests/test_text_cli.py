@@ -150,7 +150,8 @@ def test_tag_finds_the_eight_default_tags_with_evidence(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tag", str(path), "--format", "csv", "--output", str(out),
                                  "--model", "rules"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    table = list(csv.DictReader(out.open(encoding="utf-8")))
+    with out.open(encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
     assert list(table[0]) == ["id", "comment", "tags", "evidence"]
     assert "long-wait" in table[2]["tags"].split(";") and table[2]["evidence"]
 
@@ -158,7 +159,7 @@ def test_tag_finds_the_eight_default_tags_with_evidence(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_tag_in_worker_processes_gives_the_same_output(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import classify.workers
-    import qa.commands.text as text_command
+    import qa.commands.text_tag as text_tag_command
     from classify.taxonomy import load_taxonomy
 
     texts = [*PER_TAG.values(), "Play some jazz", "What is my balance?"]
@@ -167,7 +168,7 @@ def test_tag_in_worker_processes_gives_the_same_output(tmp_path: Path, monkeypat
             texts += list(spec.examples_for(source)) + list(spec.negative_examples_for(source))
     path = _csv(tmp_path / "many.csv", [["comment"]] + [[t] for t in texts])
     monkeypatch.setattr(classify.workers, "PARALLEL_MIN_TEXTS", 10)
-    monkeypatch.setattr(text_command, "CHUNK", 16)  # several chunks per worker
+    monkeypatch.setattr(text_tag_command, "CHUNK", 16)  # several chunks per worker
     outputs = []
     for workers in ("1", "2"):
         result = runner.invoke(app, ["tag", str(path), "--model", "rules", "--workers", workers])

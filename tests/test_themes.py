@@ -258,7 +258,8 @@ def _seed(engine, comments: Sequence[str], start: int = 0) -> list[int]:  # type
 def test_theme_stage_full_incremental_rename_promote(engine) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session, select
 
-    from qa.stages.themes import promote_theme, rename_theme, theme_calls
+    from qa.stages.theme_review import promote_theme, rename_theme
+    from qa.stages.themes import theme_calls
     from qa.store.schema import Cluster, Tag, ThemeMember
 
     embed = FakeEmbedder().encode

@@ -23,6 +23,7 @@ from transcribe import (
     ModelError,
     Segment,
     Transcript,
+    TranscriptionOptions,
     Word,
     compute_metrics,
     load_audio,
@@ -351,9 +352,13 @@ def test_resolve_model_accepts_a_local_folder(tmp_path: Path) -> None:
 
 
 def test_make_engine() -> None:
-    engine = make_engine("faster-whisper", model="no-such-model", beam_size=1)
+    engine = make_engine("faster-whisper", TranscriptionOptions(model="no-such-model"))
     assert isinstance(engine, FasterWhisperEngine)
-    assert (engine.model, engine.beam_size, engine.compute_type) == ("no-such-model", 1, "int8")
+    assert (engine.model, engine.options.beam_size, engine.compute_type) == (
+        "no-such-model",
+        1,
+        "int8",
+    )
     # Construction only stores parameters; the model is resolved on first use.
     with pytest.raises(ModelError, match="unknown Whisper model 'no-such-model'"):
         engine.transcribe_channel(np.zeros(1600, np.float32))
@@ -373,10 +378,10 @@ def test_import_is_light() -> None:
 
 
 def test_engine_pickles_its_parameters_only() -> None:
-    engine = FasterWhisperEngine(beam_size=2, vad_filter=False, language=None)
+    engine = FasterWhisperEngine(TranscriptionOptions(beam_size=2, vad_filter=False, language=None))
     copy = pickle.loads(pickle.dumps(engine))
     assert repr(copy) == repr(engine)
-    assert (copy.beam_size, copy.vad_filter, copy.language) == (2, False, None)
+    assert copy.options == engine.options and copy._loaded is None
 
 
 # ---------------------------------------------------------------- real model (bundled tiny.en)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa.metrics.kpis import CallFact, SurveyFact
+from qa.metrics.base import CallFact, KpiOptions, SurveyFact
 from qa.metrics.triggers import (
     TriggerThresholds,
     evaluate_triggers,
@@ -126,6 +126,21 @@ def test_fcr_from_repeat_contacts():
         period = hist[:10]
         got = fired(evaluate_triggers(period, [], history=hist, thresholds=th), "fcr_rate")
         assert [t.value for t in got] == expected
+
+
+def test_fcr_trigger_counts_a_transferred_call_once():
+    # 10 first contacts, each transferred to a second leg 2 minutes later: one contact each
+    # (the one definition, qa.metrics.contacts), FCR 100 %, nothing fires. Counting rows
+    # instead, every first leg looks repeated by its own second leg: FCR 0 % fires.
+    firsts = [call(i, customer=f"c{i}", transferred=True) for i in range(10)]
+    legs = [call(100 + i, hour=-98 / 60, customer=f"c{i}") for i in range(10)]  # i + 2 min
+    hist = [*firsts, *legs, call(99, day=9, customer="late")]
+    th = TriggerThresholds(min_responses=1, min_calls=1, fcr_metrics=("fcr_rate",))
+    period = hist[:20]
+    assert fired(evaluate_triggers(period, [], history=hist, thresholds=th), "fcr_rate") == []
+    rows = KpiOptions(merge_transfer_legs=False)
+    got = evaluate_triggers(period, [], history=hist, thresholds=th, options=rows)
+    assert [t.value for t in fired(got, "fcr_rate")] == [0.0]
 
 
 def test_abandonment_edge_and_hour_histogram():

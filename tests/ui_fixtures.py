@@ -62,11 +62,15 @@ def add_users(engine: Engine) -> None:
 @contextmanager
 def launched(engine: Engine, *, users: bool = True, **serve_options: Any) -> Iterator[Any]:
     """``review_ui.app.serve`` on a free port, with :data:`USERS` signed up unless ``users``
-    is False (then the app is read-only); closes the app and disposes ``engine`` after."""
+    is False (then the app is read-only) and the taxonomy's tags, as ``qa serve`` passes
+    them; closes the app and disposes ``engine`` after."""
+    from qa.config import Settings
+    from qa.stages.factories import taxonomy_tag_names
     from review_ui.app import serve
 
     if users:
         add_users(engine)
+    serve_options.setdefault("tag_names", taxonomy_tag_names(Settings.from_env()))
     demo = serve(engine, port=free_port(), prevent_thread_lock=True, **serve_options)
     try:
         yield demo

@@ -5,11 +5,13 @@ faster-whisper load on first use.
 """
 
 from transcribe.audio import SAMPLE_RATE, AudioError, load_audio
-from transcribe.engine import ENGINES, AsrEngine, FasterWhisperEngine, make_engine
+from transcribe.engine import ENGINES, FasterWhisperEngine, make_engine
 from transcribe.metrics import compute_metrics
 from transcribe.models import MODEL_LOCATORS, ModelError, resolve_model
+from transcribe.options import TranscriptionOptions
 from transcribe.transcript import SPEAKERS, CallMetricsResult, Segment, Transcript, Word
 from transcribe.turns import AGENT_CHANNELS, merge_turns, transcribe_file
+from transcribe.whisper_base import AsrEngine
 
 __all__ = [
     "AGENT_CHANNELS",
@@ -24,6 +26,7 @@ __all__ = [
     "ModelError",
     "Segment",
     "Transcript",
+    "TranscriptionOptions",
     "Word",
     "compute_metrics",
     "load_audio",

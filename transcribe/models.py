@@ -44,9 +44,7 @@ class ModelError(ValueError):
 
 def default_models_dir() -> Path:
     """`models/` beside the `transcribe` package (the repository's models registry)."""
-    import transcribe
-
-    return Path(transcribe.__file__).resolve().parents[1] / "models"
+    return Path(__file__).resolve().parents[1] / "models"
 
 
 def default_cache_dir() -> Path:

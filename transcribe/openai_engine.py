@@ -17,57 +17,34 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from transcribe.engine import (
-    SAMPLE_RATE,
-    RawSegment,
-    RawWord,
-    WhisperEngineBase,
-)
+from transcribe.audio import SAMPLE_RATE
 from transcribe.models import MODEL_LOCATORS, ModelError, default_models_dir, resolve_model
+from transcribe.whisper_base import RawSegment, RawWord, WhisperEngineBase
 
 BEST_OF = 5  # candidates when sampling at temperature > 0 (faster-whisper's default too)
 
 
 class OpenAIWhisperEngine(WhisperEngineBase):
-    """openai-whisper on CPU in float32 (fp16=False), same options as FasterWhisperEngine."""
+    """openai-whisper on CPU in float32 (fp16=False), same options as FasterWhisperEngine
+    but the faster-whisper ones (compute_type, batch_size, channel_workers).
+
+    cpu_threads > 0 calls torch.set_num_threads, which is process-wide.
+    """
 
     name: ClassVar[str] = "openai-whisper"
-
-    def __init__(
-        self,
-        model: str = "tiny.en",
-        device: str = "cpu",
-        cpu_threads: int = 0,
-        beam_size: int = 1,
-        vad_filter: bool = True,
-        language: str | None = "en",
-        **options: Any,
-    ) -> None:
-        """`options`: the other WhisperEngineBase options (temperature, prompt, ...).
-
-        cpu_threads > 0 calls torch.set_num_threads, which is process-wide.
-        """
-        super().__init__(
-            model,
-            device=device,
-            cpu_threads=cpu_threads,
-            beam_size=beam_size,
-            vad_filter=vad_filter,
-            language=language,
-            **options,
-        )
+    unsupported: ClassVar[tuple[str, ...]] = ("compute_type", "batch_size", "channel_workers")
 
     def checkpoint_path(self) -> Path:
         """The .pt file this engine loads, converting it from CTranslate2 if missing."""
-        return ensure_checkpoint(self.model, self.models_dir)
+        return ensure_checkpoint(self.model, self.options.models_dir)
 
     def _load(self) -> Any:
         import torch
         import whisper
 
         path = self.checkpoint_path()
-        if self.cpu_threads:
-            torch.set_num_threads(self.cpu_threads)  # process-wide: only when asked for
+        if self.options.cpu_threads:
+            torch.set_num_threads(self.options.cpu_threads)  # process-wide: only when asked for
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
             model = whisper.model.Whisper(whisper.model.ModelDimensions(**checkpoint["dims"]))
@@ -78,17 +55,19 @@ class OpenAIWhisperEngine(WhisperEngineBase):
         if heads is not None:
             model.set_alignment_heads(heads)
         self.check_language(model.is_multilingual)
-        return model.to(self.device).eval()
+        return model.to(self.options.device).eval()
 
     def _prompt(self) -> str | None:
-        parts = [p.strip() for p in (self.initial_prompt, self.hotwords) if p and p.strip()]
+        o = self.options
+        parts = [p.strip() for p in (o.initial_prompt, o.hotwords) if p and p.strip()]
         return " ".join(parts) or None
 
     def _decode(self, audio: np.ndarray) -> Iterable[RawSegment]:
         import whisper
 
+        o = self.options
         chunks = None
-        if self.vad_filter:
+        if o.vad_filter:
             from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
             chunks = get_speech_timestamps(audio, VadOptions())
@@ -98,13 +77,13 @@ class OpenAIWhisperEngine(WhisperEngineBase):
         result = whisper.transcribe(
             self._loaded,
             audio,
-            language=self.language,
-            temperature=self.temperature,
+            language=o.language,
+            temperature=o.temperature,
             initial_prompt=self._prompt(),
-            condition_on_previous_text=self.condition_on_previous_text,
+            condition_on_previous_text=o.condition_on_previous_text,
             word_timestamps=True,
             fp16=False,
-            beam_size=self.beam_size if self.beam_size > 1 else None,
+            beam_size=o.beam_size if o.beam_size > 1 else None,
             best_of=BEST_OF,
             verbose=None,
         )

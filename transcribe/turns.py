@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from transcribe.audio import SAMPLE_RATE, load_audio
-from transcribe.engine import AsrEngine
 from transcribe.transcript import Segment, Transcript
+from transcribe.whisper_base import AsrEngine
 
 AGENT_CHANNELS = ("left", "right")
 DUAL_MONO_CORRELATION = 0.99

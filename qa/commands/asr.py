@@ -14,14 +14,14 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qa.commands.options import Channel, fail
 
-class AgentChannel(StrEnum):
-    left = "left"
-    right = "right"
+if TYPE_CHECKING:
+    from transcribe import Transcript, TranscriptionOptions
 
 
 class AsrFormat(StrEnum):
@@ -33,6 +33,37 @@ class AsrFormat(StrEnum):
     vtt = "vtt"
 
 
+# The decoding flags; unset (None) ones keep TranscriptionOptions' defaults, the one source.
+BeamSize = Annotated[
+    int | None, typer.Option(min=1, help="Beam size, 1 = greedy (engine default).")
+]
+Vad = Annotated[
+    bool | None,
+    typer.Option("--vad/--no-vad", help="Skip silence with Silero VAD (engine default: on)."),
+]
+BatchSize = Annotated[
+    int | None, typer.Option(min=1, help="Decode this many VAD chunks at once (faster-whisper).")
+]
+Threads = Annotated[
+    int | None,
+    typer.Option(min=1, help="CPU threads per channel worker (default: cores / workers)."),
+]
+ChannelWorkers = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Stereo channels decoded at once (faster-whisper; default 2, 1 = in turn)."
+    ),
+]
+ComputeType = Annotated[
+    str | None, typer.Option(help="faster-whisper weights type (int8 on cpu, float16 on cuda).")
+]
+Language = Annotated[
+    str | None, typer.Option(help="Spoken language code, or 'auto' to detect (default: en).")
+]
+InitialPrompt = Annotated[str | None, typer.Option(help="Text the first window is conditioned on.")]
+Hotwords = Annotated[str | None, typer.Option(help="Words to favour, e.g. product names.")]
+
+
 def asr(
     file: Annotated[Path, typer.Argument(help="Recording: wav/flac/mp3/ogg/m4a, mono or stereo.")],
     engine: Annotated[
@@ -42,46 +73,21 @@ def asr(
         str, typer.Option(help="Whisper model: tiny.en, base, or a local model folder.")
     ] = "tiny.en",
     agent_channel: Annotated[
-        AgentChannel, typer.Option(help="Stereo channel of the agent.")
-    ] = AgentChannel.left,
+        Channel, typer.Option(help="Stereo channel of the agent.")
+    ] = Channel.left,
     format: Annotated[
         AsrFormat, typer.Option("--format", "-f", help="Output format.")
     ] = AsrFormat.json,
-    beam_size: Annotated[
-        int | None, typer.Option(min=1, help="Beam size, 1 = greedy (engine default).")
-    ] = None,
-    vad: Annotated[
-        bool | None,
-        typer.Option("--vad/--no-vad", help="Skip silence with Silero VAD (engine default: on)."),
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(min=1, help="Decode this many VAD chunks at once (faster-whisper)."),
-    ] = None,
-    threads: Annotated[
-        int | None,
-        typer.Option(min=1, help="CPU threads per channel worker (default: cores / workers)."),
-    ] = None,
-    channel_workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Stereo channels decoded at once (faster-whisper; default 2, 1 = in turn)."
-        ),
-    ] = None,
+    beam_size: BeamSize = None,
+    vad: Vad = None,
+    batch_size: BatchSize = None,
+    threads: Threads = None,
+    channel_workers: ChannelWorkers = None,
     device: Annotated[str, typer.Option(help="cpu, or cuda for a GPU.")] = "cpu",
-    compute_type: Annotated[
-        str | None,
-        typer.Option(help="faster-whisper weights type (int8 on cpu, float16 on cuda)."),
-    ] = None,
-    language: Annotated[
-        str | None, typer.Option(help="Spoken language code, or 'auto' to detect (default: en).")
-    ] = None,
-    initial_prompt: Annotated[
-        str | None, typer.Option(help="Text the first window is conditioned on.")
-    ] = None,
-    hotwords: Annotated[
-        str | None, typer.Option(help="Words to favour, e.g. product names.")
-    ] = None,
+    compute_type: ComputeType = None,
+    language: Language = None,
+    initial_prompt: InitialPrompt = None,
+    hotwords: Hotwords = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
@@ -95,64 +101,27 @@ def asr(
     ] = False,
 ) -> None:
     """Transcribe one recording (no database): turns, word timings and call metrics."""
-    from transcribe import AudioError, compute_metrics, make_engine, transcribe_file
-    from transcribe.formats import render
+    from transcribe import TranscriptionOptions
 
-    options: dict[str, Any] = {"model": model}
-    # Only options the user set are passed: the engine's defaults are the one source of
-    # truth, and an engine without an option still works when it is not asked for.
-    for key, value in (
-        ("beam_size", beam_size),
-        ("vad_filter", vad),
-        ("batch_size", batch_size),
-        ("cpu_threads", threads),
-        ("channel_workers", channel_workers),
-        ("initial_prompt", initial_prompt),
-        ("hotwords", hotwords),
-    ):
-        if value is not None:
-            options[key] = value
-    if device != "cpu":
-        options["device"] = device
-        options["compute_type"] = compute_type or "float16"
-    elif compute_type is not None:
-        options["compute_type"] = compute_type
-    if language is not None:
-        options["language"] = None if language.lower() == "auto" else language
-
+    defaults = TranscriptionOptions()
     try:
-        asr_engine = make_engine(engine, **options)
-    except TypeError as exc:  # an option this engine does not take
-        raise _fail(f"engine {engine!r} does not accept these options: {exc}") from exc
-    except ValueError as exc:  # unknown engine (the message lists the valid ones)
-        raise _fail(str(exc)) from exc
-
-    _info(f"transcribing {file} with {_describe(asr_engine)} ...")
-    started = time.perf_counter()
-    try:
-        transcript = transcribe_file(file, asr_engine, agent_channel=agent_channel.value)
-    except AudioError as exc:
-        raise _fail(str(exc)) from exc
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:  # model / option errors
-        raise _fail(str(exc)) from exc
-    elapsed = time.perf_counter() - started
-
-    metrics = compute_metrics(transcript)  # timings only: the same before or after redaction
-    if redact:
-        from transcribe.redact import Redactor
-
-        transcript, _spans = Redactor().redact_transcript(transcript)
-    rendered = render(format.value, transcript, file=file, metrics=metrics)
-    if rendered and not rendered.endswith("\n"):
-        rendered += "\n"
-    if output is None:
-        typer.echo(rendered, nl=False)
-    else:
-        try:
-            output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            raise _fail(f"{output}: cannot write output ({exc.strerror or exc})") from exc
-
+        options = TranscriptionOptions(
+            model=model,
+            language=defaults.language if language is None else _language(language),
+            beam_size=defaults.beam_size if beam_size is None else beam_size,
+            vad_filter=defaults.vad_filter if vad is None else vad,
+            batch_size=defaults.batch_size if batch_size is None else batch_size,
+            cpu_threads=defaults.cpu_threads if threads is None else threads,
+            channel_workers=channel_workers,  # None: the engine's default
+            device=device,
+            compute_type=compute_type,  # None: int8 on the CPU, float16 on a GPU
+            initial_prompt=initial_prompt,
+            hotwords=hotwords,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    transcript, elapsed = _transcribe(file, engine, options, agent_channel.value)
+    _write(_render(format, transcript, file, redact), output)
     layout = "mono" if any(s.speaker == "unknown" for s in transcript.segments) else "stereo"
     speed = transcript.duration / elapsed if elapsed > 0 else float("inf")
     _info(
@@ -162,29 +131,57 @@ def asr(
     )
 
 
-def _describe(engine: Any) -> str:
-    """``faster-whisper tiny.en, beam 5, VAD on, batch 8`` from what the engine exposes."""
-    parts = [f"{engine.name} {engine.model}"]
-    beam = getattr(engine, "beam_size", None)
-    if beam is not None:
-        parts.append("greedy" if beam == 1 else f"beam {beam}")
-    vad = getattr(engine, "vad_filter", None)
-    if vad is not None:
-        parts.append("VAD on" if vad else "VAD off")
-    if getattr(engine, "batch_size", None):
-        parts.append(f"batch {engine.batch_size}")
-    if getattr(engine, "device", "cpu") != "cpu":
-        parts.append(f"on {engine.device}")
-    return ", ".join(parts)
+def _language(value: str) -> str | None:
+    return None if value.lower() == "auto" else value
+
+
+def _transcribe(
+    file: Path, engine_name: str, options: TranscriptionOptions, agent_channel: str
+) -> tuple[Transcript, float]:
+    """The transcript and the seconds it took; any unusable engine, option, model or file
+    exits 1, saying why."""
+    from transcribe import AudioError, make_engine, transcribe_file
+
+    try:
+        asr_engine = make_engine(engine_name, options)
+    except (TypeError, ValueError) as exc:  # unknown engine, or an option it does not take
+        raise fail(str(exc)) from exc
+    _info(f"transcribing {file} with {options.describe(engine_name)} ...")
+    started = time.perf_counter()
+    try:
+        transcript = transcribe_file(file, asr_engine, agent_channel=agent_channel)
+    except (AudioError, ValueError, FileNotFoundError, RuntimeError) as exc:
+        raise fail(str(exc)) from exc  # the file, or model / option errors
+    return transcript, time.perf_counter() - started
+
+
+def _render(format: AsrFormat, transcript: Transcript, file: Path, redact: bool) -> str:
+    """The document, redacted if asked; the call metrics are timings only, the same before
+    or after redaction."""
+    from transcribe import compute_metrics
+    from transcribe.formats import render
+
+    metrics = compute_metrics(transcript)
+    if redact:
+        from transcribe.redact import Redactor
+
+        transcript, _spans = Redactor().redact_transcript(transcript)
+    rendered = render(format.value, transcript, file=file, metrics=metrics)
+    return rendered if not rendered or rendered.endswith("\n") else rendered + "\n"
+
+
+def _write(rendered: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(rendered, nl=False)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{output}: cannot write output ({exc.strerror or exc})") from exc
 
 
 def _info(message: str) -> None:
     typer.echo(f"qa asr: {message}", err=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 if __name__ == "__main__":

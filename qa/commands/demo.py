@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from qa.demo.project import DemoRun
 
 
 def demo(
@@ -20,5 +23,30 @@ def demo(
     """Build the demo database from the bundled sample call center, run it all, serve the UI."""
     from qa.demo.project import run_demo
 
-    code = run_demo(folder, port=port, serve=serve_ui)
-    raise typer.Exit(code)
+    run = run_demo(folder, demo_user=serve_ui)
+    if serve_ui:
+        _serve(run, port)
+    raise typer.Exit(run.exit_code)
+
+
+def _serve(run: DemoRun, port: int) -> None:
+    """Serve the demo's UI on loopback, its recordings played redacted, until Ctrl+C."""
+    from qa.config import Settings
+    from qa.console import err_console
+    from qa.demo.project import DEMO_ROLE, DEMO_USER
+    from qa.review.playback import Playback
+    from qa.stages.factories import taxonomy_tag_names
+    from review_ui.app import serve as serve_ui
+
+    settings = Settings.from_env()
+    err_console().print(
+        f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)\n"
+        f"sign in as [bold]{DEMO_USER}[/bold] with password [bold]{run.password}[/bold]"
+        f" (role {DEMO_ROLE}; new each run; add your own with qa users add)"
+    )
+    playback = Playback([run.data], redaction=settings.redaction)
+    try:
+        serve_ui(run.engine, host="127.0.0.1", port=port, playback=playback,
+                 tag_names=taxonomy_tag_names(settings))  # fmt: skip
+    finally:
+        playback.close()

@@ -36,15 +36,10 @@ def kpis(
     """Contact-center KPIs: AHT, ASA, service level, abandonment, transfers, FCR, CSAT, NPS, CES."""
     from sqlmodel import Session
 
+    from qa.metrics.base import KpiOptions
+    from qa.metrics.display import format_table, to_csv
     from qa.metrics.facts import load_facts
-    from qa.metrics.kpis import (
-        KpiOptions,
-        compute_kpis,
-        compute_kpis_by,
-        filter_calls,
-        format_table,
-        to_csv,
-    )
+    from qa.metrics.kpis import compute_kpis, compute_kpis_by, filter_calls
 
     settings = settings_or_fail(
         window_hours=window_hours, service_level_seconds=service_level_seconds

@@ -17,6 +17,8 @@ from typing import Annotated
 
 import typer
 
+from qa.commands.options import fail
+
 app = typer.Typer(
     help="Whisper models: list them, build openai-whisper checkpoints (offline).",
     no_args_is_help=True,
@@ -42,11 +44,6 @@ def _models_dir(given: Path | None) -> Path:
     from qa.config import Settings
 
     return given if given is not None else Settings.from_env().models_dir
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def _mb(size: int | None) -> str:
@@ -115,7 +112,7 @@ def convert(
             else:
                 path = ensure_checkpoint(name, folder)
         except (ModelError, ConversionError, OSError) as exc:
-            raise _fail(f"{name}: {exc}") from exc
+            raise fail(f"{name}: {exc}") from exc
         elapsed = time.perf_counter() - started
         what = "already converted" if existed and not force else f"converted in {elapsed:.1f} s"
         typer.echo(f"{name}: {path} ({_mb(path.stat().st_size)}, {what})")

@@ -45,7 +45,7 @@ def nightly(
     Exit 3 when another run holds the database's run lock (or --wait for it)."""
     from qa.console import err_console, print_ingest, print_stage, rich_progress
     from qa.ingest.exports import IngestError, options_from_cli, parse_mapping
-    from qa.metrics.kpis import format_table
+    from qa.metrics.display import format_table
     from qa.stages.nightly import run_nightly
     from qa.store.lock import LockBusy
 

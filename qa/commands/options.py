@@ -92,10 +92,15 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on stderr; the caller raises the returned ``Exit(1)``."""
+    """Print ``error: message`` on stderr; the caller raises the returned ``Exit(1)``.
+
+    The one fatal-error exit of every command. The message is printed as it is (escaped: a
+    path or value holding "[...]" is not taken for console markup)."""
+    from rich.markup import escape
+
     from qa.console import err_console
 
-    err_console().print(f"[red]error:[/red] {message}")
+    err_console().print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(1)
 
 
@@ -163,6 +168,8 @@ class OutputFormat(StrEnum):
 
 
 class Channel(StrEnum):
+    """The stereo channel the agent is on (``transcribe.AGENT_CHANNELS``)."""
+
     left = "left"
     right = "right"
 

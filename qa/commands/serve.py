@@ -38,6 +38,7 @@ def serve(
 
     from qa.auth import has_users
     from qa.review.playback import Playback
+    from qa.stages.factories import taxonomy_tag_names
     from review_ui.app import is_loopback, refuse_open_host
     from review_ui.app import serve as serve_ui
 
@@ -53,7 +54,8 @@ def serve(
     playback = Playback(roots, redaction=settings.redaction) if roots else None
     typer.echo(f"review UI on http://{host}:{port}  (Ctrl+C to stop)")
     try:
-        serve_ui(engine, host=host, port=port, playback=playback)
+        serve_ui(engine, host=host, port=port, playback=playback,
+                 tag_names=taxonomy_tag_names(settings))  # fmt: skip
     except ValueError as exc:
         raise fail(str(exc)) from exc
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from qa.commands.options import (
     open_engine,
     period,
 )
+
+if TYPE_CHECKING:
+    from qa.why.data import DriverData
 
 
 class Outcome(StrEnum):
@@ -87,11 +90,9 @@ def why(
     from sqlmodel import Session
 
     from qa.config import Settings
-    from qa.console import err_console
-    from qa.metrics.kpis import KpiOptions
+    from qa.metrics.base import KpiOptions
     from qa.why.change import compare_periods, format_change
     from qa.why.data import load_driver_data
-    from qa.why.drivers import analyse, analyse_by, drivers_json, format_analysis
 
     start, end = period(since, until)
     try:
@@ -121,9 +122,19 @@ def why(
             window_hours=settings.window_hours,
         )  # fmt: skip
 
+    _print_drivers(data, by, chosen, min_n, fmt)
+
+
+def _print_drivers(
+    data: DriverData, by: By | None, controls: tuple[str, ...], min_n: int, fmt: WhyFormat
+) -> None:
+    """Analyse ``data`` (per ``by`` group when given) and print the table(s) or the JSON."""
+    from qa.console import err_console
+    from qa.why.drivers import analyse, analyse_by, drivers_json, format_analysis
+
     console = err_console()
     if by is None:
-        analysis = analyse(data, controls=chosen, min_n=min_n)
+        analysis = analyse(data, controls=controls, min_n=min_n)
         if fmt is WhyFormat.json:
             for note in analysis.notes:
                 console.print(f"note: {note}")
@@ -131,7 +142,7 @@ def why(
         else:
             typer.echo(format_analysis(analysis))
         return
-    groups = analyse_by(data, by.value, controls=chosen, min_n=min_n)
+    groups = analyse_by(data, by.value, controls=controls, min_n=min_n)
     if fmt is WhyFormat.json:
         typer.echo(json.dumps([g.to_dict() for g in groups], indent=2))
         return

@@ -1,10 +1,12 @@
-"""``qa demo``: copy the bundled sample call center, run the whole pipeline, serve the UI."""
+"""``qa demo``: copy the bundled sample call center and run the whole pipeline on it;
+``qa.commands.demo`` then serves the UI with what ``run_demo`` returns."""
 
 from __future__ import annotations
 
 import secrets
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,12 +30,27 @@ def prepare_demo_folder(folder: Path) -> Path:
     return target
 
 
-def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
-    """Build ``folder/callqa.db`` from the demo data, print KPIs and drivers, serve the UI."""
+@dataclass(frozen=True)
+class DemoRun:
+    """A finished demo pipeline: what serving its UI needs.
+
+    ``data``: the copied exports and recordings (the recordings root); ``password``: the
+    demo user's new password (None when the demo user was not asked for).
+    """
+
+    exit_code: int
+    engine: Engine
+    data: Path
+    password: str | None = None
+
+
+def run_demo(folder: Path, *, demo_user: bool = True) -> DemoRun:
+    """Build ``folder/callqa.db`` from the demo data, print KPIs and drivers; with
+    ``demo_user``, create the demo user (or give it a new password) to sign in with."""
     from sqlmodel import Session
 
     from qa.console import err_console, print_ingest, print_stage, rich_progress
-    from qa.metrics.kpis import format_table
+    from qa.metrics.display import format_table
     from qa.stages.nightly import run_nightly
     from qa.store.engine import make_engine
     from qa.why.drivers import format_analysis, why
@@ -60,22 +77,8 @@ def run_demo(folder: Path, *, port: int = 7860, serve: bool = True) -> int:
     if report.report_path:
         console.print(f"HTML report: {report.report_path}")
     console.print(f"pipeline finished in {time.perf_counter() - started:.0f} s")
-    if serve:
-        from qa.review.playback import Playback
-        from review_ui.app import serve as serve_ui
-
-        password = ensure_demo_user(engine)
-        console.print(
-            f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)\n"
-            f"sign in as [bold]{DEMO_USER}[/bold] with password [bold]{password}[/bold]"
-            f" (role {DEMO_ROLE}; new each run; add your own with qa users add)"
-        )
-        playback = Playback([data], redaction=Settings.from_env().redaction)
-        try:
-            serve_ui(engine, host="127.0.0.1", port=port, playback=playback)
-        finally:
-            playback.close()
-    return report.exit_code
+    password = ensure_demo_user(engine) if demo_user else None
+    return DemoRun(report.exit_code, engine, data, password)
 
 
 def ensure_demo_user(engine: Engine) -> str:

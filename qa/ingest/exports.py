@@ -3,8 +3,8 @@
 Bad rows never stop a file: each is reported with its file, line and reason and written to a
 rejects CSV beside the input, and the good rows are stored. Re-ingesting the same file changes
 nothing (upsert by ``call_id``), so a corrected file can simply be ingested again.
-Reading the CSV is :mod:`qa.ingest.csvfile`; what happens to rejected rows is
-:mod:`qa.ingest.rejects`.
+Reading the CSV is :mod:`qa.ingest.csvfile`; writing the records is :mod:`qa.ingest.upsert`;
+what happens to rejected rows is :mod:`qa.ingest.rejects`.
 
 An export is untrusted: a NUL byte, a huge field or a stray quote rejects its own row and
 nothing more (:func:`read_rows`), a value the database would refuse rejects its row before the
@@ -13,15 +13,13 @@ batch is written, and the rejects file and problem lines carry redacted, clipped
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DataError, IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from qa.ingest.csvfile import IngestError, read_rows
 from qa.ingest.records import (
@@ -41,35 +39,11 @@ from qa.ingest.records import (
     parse_timestamp,
 )
 from qa.ingest.rejects import Redact, Reject, clean_rejects, write_rejects
+from qa.ingest.report import IngestReport
+from qa.ingest.upsert import Origins, as_row, store, write_calls, write_surveys
 from qa.store.schema import Call, Survey
 
 T = TypeVar("T")
-CHUNK = 500
-
-
-@dataclass
-class IngestReport:
-    """What one ``ingest`` of one file did."""
-
-    file: Path
-    kind: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejects: list[Reject] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    rejects_path: Path | None = None
-
-    @property
-    def stored(self) -> int:
-        """Rows now in the database (new, changed or already identical)."""
-        return self.inserted + self.updated + self.unchanged
-
-    def lines(self) -> list[str]:
-        """Human-readable problem lines: ``file:line: reason``."""
-        out = [f"{self.file}: warning: {w}" for w in self.warnings]
-        out += [f"{self.file}:{r.line}: {r.reason}" for r in self.rejects]
-        return out
 
 
 def parse_mapping(
@@ -113,28 +87,6 @@ def options_from_cli(
     elif max_field_bytes < 1:
         raise IngestError(f"--max-field-bytes {max_field_bytes}: must be at least 1")
     return IngestOptions(recordings_root, latest, max_field_bytes)
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-class _Refused(Exception):
-    """One record cannot be written (its recording became unreadable); reject it alone."""
-
-
-# What one bad row can make the database raise; a lost connection is not among them and
-# still stops the ingest (exit 1), rather than rejecting every row.
-_ROW_ERRORS = (DataError, IntegrityError, _Refused)
-
-
-# The line each record came from, by call_id, to reject it if the database refuses it.
-Origins = dict[str, int]
 
 
 def _validate(
@@ -186,132 +138,6 @@ def _parse_survey_row(row: dict[str, str], options: IngestOptions) -> SurveyReco
     return record
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _apply(row: Any, values: dict[str, Any]) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
-
-
-def _call_values(record: CallRecord) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        name: getattr(record, name)
-        for name in ("started_at", "agent_id", "agent_name", "team", "queue", "customer_id",
-                     "direction", "wait_seconds", "talk_seconds", "hold_seconds",
-                     "acw_seconds", "abandoned", "transferred")
-    }  # fmt: skip
-    values["recording_path"] = str(record.recording) if record.recording else None
-    try:
-        values["recording_sha256"] = sha256_file(record.recording) if record.recording else None
-    except OSError as exc:  # removed or made unreadable since validation
-        raise _Refused(f"recording: cannot read {record.recording}: {exc.strerror}") from None
-    return values
-
-
-def _write_calls(session: Session, chunk: Sequence[CallRecord]) -> list[str]:
-    """Upsert one chunk (uncommitted); returns each record's outcome."""
-    ids = [r.call_id for r in chunk]
-    existing = {
-        c.external_id: c for c in session.exec(select(Call).where(Call.external_id.in_(ids)))
-    }
-    outcomes = []
-    for record in chunk:
-        values = _call_values(record)
-        call = existing.get(record.call_id)
-        if call is None:
-            session.add(Call(external_id=record.call_id, **values))
-            outcomes.append("inserted")
-            continue
-        audio_changed = (call.recording_path, call.recording_sha256) != (
-            values["recording_path"], values["recording_sha256"])  # fmt: skip
-        if _apply(call, values):
-            outcomes.append("updated")
-            if audio_changed:
-                # New or corrected audio: transcribe (and so tag) again on the next run.
-                call.status, call.error = "pending", None
-        else:
-            outcomes.append("unchanged")
-    return outcomes
-
-
-def _write_surveys(session: Session, chunk: Sequence[SurveyRecord]) -> list[str]:
-    """Upsert one chunk (uncommitted); returns each record's outcome."""
-    ids = [r.call_id for r in chunk]
-    query = select(Survey).where(Survey.call_external_id.in_(ids))
-    existing = {s.call_external_id: s for s in session.exec(query)}
-    outcomes = []
-    for record in chunk:
-        values = {
-            n: getattr(record, n) for n in ("submitted_at", "csat", "nps", "ces", "fcr", "comment")
-        }
-        survey = existing.get(record.call_id)
-        if survey is None:
-            session.add(Survey(call_external_id=record.call_id, **values))
-            outcomes.append("inserted")
-        elif _apply(survey, values):
-            outcomes.append("updated")
-        else:
-            outcomes.append("unchanged")
-    return outcomes
-
-
-def _as_row(
-    record: Any, columns: Sequence[str], mapping: Mapping[str, str] | None
-) -> dict[str, str]:
-    """A validated record in the file's own column names (for a row refused at write time;
-    the raw rows are not kept, as that would double the memory a large file needs)."""
-    names = dict(mapping or {})
-    values = {name: getattr(record, name, None) for name in columns}
-    return {names.get(n, n): "" if v is None else str(v) for n, v in values.items()}
-
-
-def _store(
-    session: Session,
-    records: Sequence[T],
-    write: Callable[[Session, Sequence[T]], list[str]],
-    key: Callable[[T], str],
-    origins: Origins,
-    shape: Callable[[T], dict[str, str]],
-    report: IngestReport,
-) -> None:
-    """Write ``records`` in chunks, one commit each. When a chunk fails, its rows are written
-    one by one, so a row the database refuses rejects that row, not the 499 beside it."""
-
-    def commit(chunk: Sequence[T]) -> None:
-        outcomes = write(session, chunk)
-        session.commit()  # counted only once it is in the database
-        report.inserted += outcomes.count("inserted")
-        report.updated += outcomes.count("updated")
-        report.unchanged += outcomes.count("unchanged")
-
-    for chunk in _chunks(records):
-        try:
-            commit(chunk)
-            continue
-        except _ROW_ERRORS:
-            session.rollback()
-        for record in chunk:
-            try:
-                commit([record])
-            except _ROW_ERRORS as exc:
-                session.rollback()
-                if isinstance(exc, DataError | IntegrityError):
-                    first_line = (str(exc.orig).splitlines() or [type(exc.orig).__name__])[0]
-                    reason = f"the database refused the row: {first_line}"
-                else:
-                    reason = str(exc)
-                line = origins[key(record)]
-                report.rejects.append(Reject(line=line, reason=reason, row=shape(record)))
-    report.rejects.sort(key=lambda r: r.line)
-
-
 def _redact_comments(records: list[SurveyRecord], redact: Redact) -> list[SurveyRecord]:
     texts = [r.comment for r in records]
     cleaned = redact(texts)
@@ -352,8 +178,8 @@ def ingest_calls(
     records, origins = _validate(
         rows, lambda row: _parse_call_row(row, base, options), lambda r: r.call_id, report
     )
-    shape = partial(_as_row, columns=CALL_COLUMNS, mapping=mapping)
-    _store(session, records, _write_calls, lambda r: r.call_id, origins, shape, report)
+    shape = partial(as_row, columns=CALL_COLUMNS, mapping=mapping)
+    store(session, records, write_calls, lambda r: r.call_id, origins, shape, report)
     return _finish(report, header, rejects_path, redact)
 
 
@@ -377,6 +203,6 @@ def ingest_surveys(
     )
     if redact is not None:
         records = _redact_comments(records, redact)
-    shape = partial(_as_row, columns=SURVEY_COLUMNS, mapping=mapping)
-    _store(session, records, _write_surveys, lambda r: r.call_id, origins, shape, report)
+    shape = partial(as_row, columns=SURVEY_COLUMNS, mapping=mapping)
+    store(session, records, write_surveys, lambda r: r.call_id, origins, shape, report)
     return _finish(report, header, rejects_path, redact)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from statistics import median
 
-from qa.metrics.kpis import CallFact, SurveyFact
+from qa.metrics.base import CallFact, SurveyFact
 
 METRICS = ("talk_seconds", "hold_seconds", "wait_seconds")
 LABELS = {

@@ -2,7 +2,7 @@
 
 A call tagged ``callback-promised`` (the agent promised to call back) keeps its promise when
 an OUTBOUND call to the same customer starts within the repeat window after it (the same
-24-72 h window as repeat contacts, ``qa.metrics.repeats``). With no such call the promise is
+24-72 h window as repeat contacts, ``qa.metrics.contacts``). With no such call the promise is
 *broken* once the window has fully elapsed in the data, and *pending* before that.
 """
 
@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qa.metrics.kpis import CallFact
-from qa.metrics.repeats import DEFAULT_WINDOW_HOURS, OUTBOUND, validate_window
+from qa.metrics.base import DEFAULT_WINDOW_HOURS, INBOUND, OUTBOUND, CallFact, validate_window
 
 CALLBACK_TAG = "callback-promised"
 
@@ -33,19 +32,24 @@ class CallbackPromise:
 def callback_promises(
     calls: Iterable[CallFact],
     tags: Mapping[str, set[str]],
-    directions: Mapping[str, str],
+    directions: Mapping[str, str] | None = None,
     window_hours: float = DEFAULT_WINDOW_HOURS,
     tag: str = CALLBACK_TAG,
 ) -> list[CallbackPromise]:
-    """Every call tagged ``tag``, kept / broken / pending by the outbound calls after it."""
+    """Every call tagged ``tag``, kept / broken / pending by the outbound calls after it.
+
+    ``directions`` (external id -> direction) overrides ``CallFact.direction``.
+    """
     window = timedelta(hours=validate_window(window_hours))
     calls = sorted(calls, key=lambda c: (c.started_at, c.external_id))
     if not calls:
         return []
     data_end = calls[-1].started_at
+    directions = directions or {}
     outbound: dict[str, list[CallFact]] = defaultdict(list)
     for call in calls:
-        if directions.get(call.external_id) == OUTBOUND and call.customer_id.strip():
+        direction = directions.get(call.external_id, call.direction or INBOUND)
+        if direction == OUTBOUND and call.customer_id.strip():
             outbound[call.customer_id].append(call)
     promises = []
     for call in calls:

@@ -1,11 +1,11 @@
-"""Load KPI facts (``qa.metrics.kpis.CallFact`` / ``SurveyFact``) from the call and survey
+"""Load KPI facts (``qa.metrics.base.CallFact`` / ``SurveyFact``) from the call and survey
 tables."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from qa.metrics.kpis import CallFact, SurveyFact
+from qa.metrics.base import INBOUND, CallFact, SurveyFact
 from qa.store.schema import Call, Survey
 
 
@@ -24,6 +24,9 @@ def _call_fact(call: Call) -> CallFact:
         acw_seconds=float(call.acw_seconds or 0.0),
         abandoned=bool(call.abandoned),
         transferred=bool(call.transferred),
+        # Outbound calls never make a repeat contact (qa.metrics.contacts), so every loader
+        # of facts must carry the direction.
+        direction=(call.direction or INBOUND).lower(),
     )
 
 

@@ -1,93 +1,20 @@
-"""Repeat contacts: link each repeat contact to the first contact of its chain.
+"""Repeat contacts for the report and the UI: period summary, repeat flags for driver
+analysis, which first-call tags predict a repeat, and callback promises.
 
-Definitions (those of ``qa.metrics.kpis``, except that transfer legs written as rows are merged and
-outbound calls are not repeats):
-
-* A *contact* is one call row, plus any *transfer legs* an export writes as separate rows:
-  a row of the same customer that starts at the same instant as the previous leg, or
-  while a transferred leg is still in progress (``start <= leg start + wait + talk + hold
-  + TRANSFER_GAP_SECONDS``). A transferred call is one contact, never a repeat of itself.
-* A contact is a *repeat* when the same (non-blank) customer had another contact that
-  started at most ``W`` hours earlier; it links to that *previous* contact and to the
-  *first* contact of the chain (the latest contact with no contact W hours before it).
-  A chain A -> B -> C (each within W of the one before) links C to B and to A.
-* A handled contact is *repeated* when another contact follows within W. It is
-  *observable* when its window has fully elapsed (``start + W <= `` the latest call start
-  in the data); contacts that are not yet observable are excluded from the rates instead
-  of counting as resolved.
-* Outbound calls (the center calling the customer: a kept callback, a reminder) are not
-  linked at all by default, so keeping a callback promise never counts as a repeat;
-  ``outbound_repeats=True`` links every direction as ``qa.metrics.kpis.contact_flags`` does.
-
-The window is 24-72 h (default 48 h): shorter windows inflate FCR, longer ones blame a
-contact for unrelated later calls.
+The contacts and their links come from ``qa.metrics.contacts.link_contacts``, the one
+definition of a repeat contact and a first contact that ``qa kpis`` uses too, so the rates
+here are ``compute_kpis``' ``repeat_contact_rate`` and ``fcr_rate`` for the same period.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from qa.metrics.kpis import CallFact
-
-if TYPE_CHECKING:
-    from qa.metrics.callbacks import CallbackPromise
-
-DEFAULT_WINDOW_HOURS = 48.0
-MIN_WINDOW_HOURS, MAX_WINDOW_HOURS = 24.0, 72.0
-TRANSFER_GAP_SECONDS = 60.0
-OUTBOUND = "outbound"
-
-
-def validate_window(hours: float) -> float:
-    """``hours`` as a float when it is a valid repeat window (24-72 h), else ``ValueError``."""
-    try:
-        value = float(hours)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not MIN_WINDOW_HOURS <= value <= MAX_WINDOW_HOURS:  # also rejects NaN
-        raise ValueError(
-            f"repeat-contact window {hours!r} h is out of range: choose {MIN_WINDOW_HOURS:g}"
-            f" to {MAX_WINDOW_HOURS:g} hours (default {DEFAULT_WINDOW_HOURS:g})"
-        )
-    return value
-
-
-@dataclass(frozen=True)
-class ContactLink:
-    """One contact and how it links to the customer's other contacts."""
-
-    call_id: str  # external id of the contact's first leg: the contact's id
-    customer_id: str
-    started_at: datetime
-    legs: tuple[str, ...]  # external ids of every row (transfer legs), call_id first
-    handled: bool
-    direction: str
-    first_call_id: str | None  # first contact of the chain (itself if first); None: unlinkable
-    previous_call_id: str | None  # the contact this one repeats; None for a first contact
-    repeated: bool  # handled, and another contact of the customer follows within the window
-    observable: bool  # linkable, and the window after it has fully elapsed in the data
-    gap_hours: float | None = None  # hours since previous_call_id started
-
-    @property
-    def is_repeat(self) -> bool:
-        return self.previous_call_id is not None
-
-    @property
-    def outcome(self) -> str:
-        """``outbound``, ``unlinkable``, ``abandoned``, ``not-observable``, ``repeated`` or
-        ``not-repeated``."""
-        if self.first_call_id is None:
-            return "outbound" if self.direction == OUTBOUND else "unlinkable"
-        if not self.handled:
-            return "abandoned"
-        if not self.observable:
-            return "not-observable"
-        return "repeated" if self.repeated else "not-repeated"
+from qa.metrics.base import DEFAULT_WINDOW_HOURS, CallFact, validate_window
+from qa.metrics.callbacks import CallbackPromise, callback_promises
+from qa.metrics.contacts import ContactLink, count_contacts, link_contacts
 
 
 @dataclass(frozen=True)
@@ -136,92 +63,6 @@ class RepeatReport:
         return tuple(p for p in self.promises if p.status == "broken")
 
 
-def _end(call: CallFact) -> datetime:
-    seconds = call.wait_seconds + call.talk_seconds + call.hold_seconds + TRANSFER_GAP_SECONDS
-    return call.started_at + timedelta(seconds=seconds)
-
-
-def _group_legs(calls: Sequence[CallFact]) -> list[list[CallFact]]:
-    """One customer's calls (time order) grouped into contacts (transfer legs merged)."""
-    contacts: list[list[CallFact]] = []
-    for call in calls:
-        if contacts:
-            last = contacts[-1][-1]
-            same_instant = call.started_at == last.started_at
-            if same_instant or (last.transferred and call.started_at <= _end(last)):
-                contacts[-1].append(call)
-                continue
-        contacts.append([call])
-    return contacts
-
-
-def link_contacts(
-    calls: Iterable[CallFact],
-    window_hours: float = DEFAULT_WINDOW_HOURS,
-    directions: Mapping[str, str] | None = None,
-    *,
-    outbound_repeats: bool = False,
-) -> list[ContactLink]:
-    """Every contact in ``calls`` (the whole history), linked to its first contact, by start.
-
-    Outbound calls (``directions``) are the center calling the customer, not the customer
-    coming back, so by default they are left out of the linking (outcome ``outbound``): a
-    kept callback promise must not count as a repeat. ``outbound_repeats=True`` links every
-    direction, as ``qa.metrics.kpis.contact_flags`` does.
-    """
-    window = timedelta(hours=validate_window(window_hours))
-    calls = sorted(calls, key=lambda c: (c.started_at, c.external_id))
-    if not calls:
-        return []
-    directions = directions or {}
-    data_end = calls[-1].started_at
-    by_customer: dict[str, list[CallFact]] = defaultdict(list)
-    links: list[ContactLink] = []
-    for call in calls:
-        outbound = directions.get(call.external_id) == OUTBOUND and not outbound_repeats
-        if call.customer_id.strip() and not outbound:
-            by_customer[call.customer_id].append(call)
-        else:  # nothing to link it with: its own contact, outside every rate
-            links.append(_link([call], directions, None, False))
-    for customer_calls in by_customer.values():
-        contacts = _group_legs(customer_calls)
-        starts = [legs[0].started_at for legs in contacts] + [None]
-        first = ""
-        for i, legs in enumerate(contacts):
-            start, following = starts[i], starts[i + 1]
-            gap = start - starts[i - 1] if i else None
-            is_repeat = gap is not None and gap <= window
-            first = first if is_repeat else legs[0].external_id
-            link = _link(legs, directions, first, start + window <= data_end)
-            if is_repeat and gap is not None:
-                link = replace(
-                    link,
-                    previous_call_id=contacts[i - 1][0].external_id,
-                    gap_hours=gap.total_seconds() / 3600,
-                )
-            repeated = following is not None and following - start <= window
-            links.append(replace(link, repeated=link.handled and repeated))
-    return sorted(links, key=lambda link: (link.started_at, link.call_id))
-
-
-def _link(
-    legs: Sequence[CallFact], directions: Mapping[str, str], first: str | None, observable: bool
-) -> ContactLink:
-    head = legs[0]
-    return ContactLink(
-        call_id=head.external_id,
-        customer_id=head.customer_id,
-        started_at=head.started_at,
-        legs=tuple(leg.external_id for leg in legs),
-        handled=any(not leg.abandoned for leg in legs),
-        direction=directions.get(head.external_id, "inbound"),
-        first_call_id=first,
-        previous_call_id=None,
-        repeated=False,
-        observable=observable and first is not None,
-    )
-
-
 def _in_period(when: datetime, since: datetime | None, until: datetime | None) -> bool:
     return (since is None or when >= since) and (until is None or when < until)
 
@@ -232,31 +73,24 @@ def summarise(
     data_end: datetime | None = None,
 ) -> RepeatSummary:
     """Counts and rates over ``links`` (already restricted to a period)."""
-    counted = [lk for lk in links if lk.handled and lk.first_call_id is not None]
-    observable = [lk for lk in counted if lk.observable]
-    first = [lk for lk in observable if not lk.is_repeat]
-    repeated = sum(1 for lk in observable if lk.repeated)
+    counts = count_contacts(lk.flags for lk in links)
     return RepeatSummary(
         window_hours=window_hours,
         data_end=data_end,
-        contacts=len(counted),
-        observable=len(observable),
-        not_observable=len(counted) - len(observable),
-        repeated=repeated,
-        repeat_rate=repeated / len(observable) if observable else None,
-        first_contacts=len(first),
-        fcr_rate=sum(1 for lk in first if not lk.repeated) / len(first) if first else None,
+        contacts=counts.contacts,
+        observable=counts.observable,
+        not_observable=counts.contacts - counts.observable,
+        repeated=counts.repeated,
+        repeat_rate=counts.repeat_rate,
+        first_contacts=counts.first_contacts,
+        fcr_rate=counts.fcr_rate,
         repeat_contacts=sum(1 for lk in links if lk.is_repeat),
     )
 
 
 def repeat_flags(links: Iterable[ContactLink]) -> dict[str, bool | None]:
     """Contact id -> repeated, or None when not yet observable (handled, linkable only)."""
-    return {
-        lk.call_id: (lk.repeated if lk.observable else None)
-        for lk in links
-        if lk.handled and lk.first_call_id is not None
-    }
+    return {lk.call_id: (lk.repeated if lk.observable else None) for lk in links if lk.counted}
 
 
 def contact_tags(link: ContactLink, tags: Mapping[str, set[str]]) -> set[str]:
@@ -274,7 +108,7 @@ def repeat_predictors(
     """
     from scipy.stats import fisher_exact
 
-    population = [lk for lk in links if lk.handled and lk.observable and not lk.is_repeat]
+    population = [lk for lk in links if lk.counted and lk.observable and not lk.is_repeat]
     tag_sets = [contact_tags(lk, tags) for lk in population]
     names = sorted(set().union(*tag_sets)) if tag_sets else []
     rows = []
@@ -307,14 +141,22 @@ def analyse_repeats(
     since: datetime | None = None,
     until: datetime | None = None,
     min_n: int = 1,
+    merge_transfer_legs: bool = True,
     outbound_repeats: bool = False,
 ) -> RepeatReport:
-    """Link over the whole history ``calls``; summarise the contacts starting in the period."""
-    from qa.metrics.callbacks import callback_promises
+    """Link over the whole history ``calls``; summarise the contacts starting in the period.
 
+    ``directions`` overrides ``CallFact.direction``; ``merge_transfer_legs`` and
+    ``outbound_repeats`` are ``link_contacts``' variants (defaults: the KPIs' definition).
+    """
     window_hours = validate_window(window_hours)
-    directions = directions or {}
-    links = link_contacts(calls, window_hours, directions, outbound_repeats=outbound_repeats)
+    links = link_contacts(
+        calls,
+        window_hours,
+        directions,
+        merge_transfer_legs=merge_transfer_legs,
+        outbound_repeats=outbound_repeats,
+    )
     data_end = max((c.started_at for c in calls), default=None)
     period = [lk for lk in links if _in_period(lk.started_at, since, until)]
     promises = callback_promises(calls, tags, directions, window_hours)

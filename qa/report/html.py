@@ -1,4 +1,4 @@
-"""HTML for the nightly report and the Insights tab, from a ``qa.report.insights.Insights``
+"""HTML for the nightly report and the Insights tab, from a ``qa.report.model.Insights``
 value.
 
 Pure functions returning HTML strings. Stored text always goes through ``html.escape``.
@@ -13,17 +13,12 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from qa.report.sections import (
-    bias_html,
-    call_link,
-    drivers_html,
-    repeats_html,
-    themes_html,
-    triggers_html,
-)
+from qa.report.fragments import call_link
+from qa.report.repeat_section import repeats_html
+from qa.report.sections import bias_html, drivers_html, themes_html, triggers_html
 
 if TYPE_CHECKING:
-    from qa.report.insights import Insights
+    from qa.report.model import Insights
 
 __all__ = [
     "CSS",

@@ -14,68 +14,24 @@ same length just before it (KPI deltas, NPS-drop and AHT-paradox triggers). With
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.metrics.bias import BiasReport, survey_bias
-from qa.metrics.kpis import KpiOptions, compute_kpis, compute_kpis_by, filter_calls
-from qa.metrics.repeats import DEFAULT_WINDOW_HOURS, RepeatReport, analyse_repeats, validate_window
+from qa.metrics.base import DEFAULT_WINDOW_HOURS, KpiOptions, validate_window
+from qa.metrics.bias import survey_bias
+from qa.metrics.kpis import compute_kpis, compute_kpis_by, filter_calls
+from qa.metrics.repeats import analyse_repeats
 from qa.metrics.triggers import SCOPES, Trigger, TriggerThresholds, evaluate_triggers
+from qa.report.model import DriverSection, Insights, Theme
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from qa.why.drivers import DriverAnalysis
-
 DEFAULT_UI_URL = "http://127.0.0.1:7860"
 DRIVER_OUTCOMES = ("csat", "repeat")
 MAX_THEMES = 8
-
-
-@dataclass(frozen=True)
-class Theme:
-    """A theme from the ``cluster`` table (theme discovery)."""
-
-    label: str
-    keywords: tuple[str, ...]
-    size: int
-
-
-@dataclass(frozen=True)
-class DriverSection:
-    """The driver analysis of one outcome, or why it could not be computed."""
-
-    outcome: str
-    analysis: DriverAnalysis | None
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class Insights:
-    """Everything the report and the Insights tab show for one period."""
-
-    since: datetime | None
-    until: datetime | None
-    data_start: datetime | None
-    data_end: datetime | None
-    kpis: dict[str, Any]
-    previous_kpis: dict[str, Any] | None
-    comparison: str  # what the deltas / change triggers compare, in words
-    daily: tuple[dict[str, Any], ...]
-    drivers: tuple[DriverSection, ...]
-    themes: tuple[Theme, ...]
-    triggers: tuple[Trigger, ...]
-    bias: BiasReport
-    repeats: RepeatReport
-    call_ids: dict[str, int] = field(default_factory=dict)  # external id -> database id
-    generated_at: datetime = field(default_factory=datetime.now)
-
-    @property
-    def empty(self) -> bool:
-        return not self.kpis.get("calls_offered")
 
 
 def _periods(
@@ -110,16 +66,6 @@ def load_themes(session: Session, limit: int = MAX_THEMES) -> tuple[Theme, ...]:
     live = select(Cluster).where(Cluster.size > 0)  # ended themes keep their row at size 0
     rows = session.exec(live.order_by(col(Cluster.size).desc()).limit(limit))
     return tuple(Theme(r.label or "(unnamed)", tuple(r.keywords or ()), r.size) for r in rows)
-
-
-def load_directions(session: Session) -> dict[str, str]:
-    """Call external id -> direction (``inbound`` / ``outbound``) for every call."""
-    from sqlmodel import select
-
-    from qa.store.schema import Call
-
-    rows = session.exec(select(Call.external_id, Call.direction))
-    return {external_id: (direction or "inbound").lower() for external_id, direction in rows}
 
 
 def call_db_ids(session: Session) -> dict[str, int]:
@@ -157,8 +103,8 @@ def _drivers(
 
     sections = []
     for outcome in outcomes:
-        # The repeat outcome uses qa.metrics.repeats' linking (transfer legs merged, outbound
-        # callbacks not counted as repeats), the same numbers as the repeat section.
+        # The repeat outcome reuses the repeat section's flags: the same contacts as the KPI
+        # tiles (qa.metrics.contacts), without linking the whole history a second time.
         flags = repeat_flags if outcome == "repeat" else None
         try:
             analysis = why(
@@ -190,15 +136,6 @@ def _triggers(calls, current, before, surveys, history, tags, thresholds, option
     return sorted(fired, key=lambda t: (order[t.scope], t.group))
 
 
-def _with_repeats(kpis: dict[str, Any], repeats: RepeatReport) -> dict[str, Any]:
-    """KPIs with the repeat-based rates of ``qa.metrics.repeats`` (one definition per report)."""
-    return {
-        **kpis,
-        "repeat_contact_rate": repeats.summary.repeat_rate,
-        "fcr_rate": repeats.summary.fcr_rate,
-    }
-
-
 def build_insights(
     engine: Engine,
     *,
@@ -224,20 +161,11 @@ def build_insights(
     with Session(engine) as session:
         history, surveys = load_facts(session)
         tags = load_call_tags(session)
-        directions = load_directions(session)
-
-        def repeats_in(start: datetime | None, end: datetime | None) -> RepeatReport:
-            return analyse_repeats(
-                history,
-                tags,
-                directions,
-                window_hours=window_hours,
-                since=start,
-                until=end,
-                min_n=3,
-            )
-
-        repeats = repeats_in(since, until)
+        # The facts carry each call's direction, so the repeat section links contacts exactly
+        # as compute_kpis does: its rates are the KPI tiles' (no override needed).
+        repeats = analyse_repeats(
+            history, tags, window_hours=window_hours, since=since, until=until, min_n=3
+        )
         drivers = _drivers(session, outcomes, (since, until), window_hours, repeats.flags)
         themes, ids = load_themes(session), call_db_ids(session)
     calls = filter_calls(history, since, until)
@@ -247,15 +175,13 @@ def build_insights(
     before = filter_calls(history, *previous) if previous else []
     previous_kpis = None
     if since is not None and before and previous:
-        previous_kpis = _with_repeats(
-            compute_kpis(before, surveys, options, history=history), repeats_in(*previous)
-        )
+        previous_kpis = compute_kpis(before, surveys, options, history=history)
     return Insights(
         since=since,
         until=until,
         data_start=history[0].started_at if history else None,
         data_end=data_end,
-        kpis=_with_repeats(compute_kpis(calls, surveys, options, history=history), repeats),
+        kpis=compute_kpis(calls, surveys, options, history=history),
         previous_kpis=previous_kpis,
         comparison=comparison if before else "",
         daily=tuple(compute_kpis_by(calls, surveys, "day", options, history=history)),

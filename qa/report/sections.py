@@ -1,4 +1,5 @@
-"""Report sections as HTML fragments: actions, drivers, themes, repeat contacts, survey bias.
+"""Report sections as HTML fragments: actions, drivers, themes, survey bias (repeat contacts:
+``qa.report.repeat_section``; shared links and tables: ``qa.report.fragments``).
 
 Shared by the HTML report (``qa.report.html``) and the UI's Insights tab. Every fragment
 takes the ``Insights`` value (and the review-UI address for call links) and escapes all
@@ -7,61 +8,17 @@ stored text.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+
+from qa.report.fragments import call_links, pct, table
 
 if TYPE_CHECKING:
-    from qa.metrics.repeats import RepeatReport
     from qa.metrics.triggers import Trigger
-    from qa.report.insights import DriverSection, Insights
+    from qa.report.model import DriverSection, Insights
 
-MAX_LINKS = 20
-MAX_REPEATS = 15
 MAX_DRIVERS = 12
-
-
-def call_link(ui_url: str, external_id: str) -> str:
-    """A chip linking to the call in the review UI (relative ``?call=`` when no UI URL)."""
-    ref = quote(external_id, safe="")
-    href = f"{ui_url.rstrip('/')}/?call={ref}" if ui_url else f"?call={ref}"
-    return (
-        f'<a class="call" href="{escape(href, quote=True)}" target="_blank" '
-        f'data-call="{escape(external_id, quote=True)}">{escape(external_id)}</a>'
-    )
-
-
-def call_links(ui_url: str, ids: Sequence[str], limit: int = MAX_LINKS) -> str:
-    shown = "".join(call_link(ui_url, cid) for cid in ids[:limit])
-    more = f' <span class="muted">and {len(ids) - limit} more</span>' if len(ids) > limit else ""
-    return shown + more
-
-
-def table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    numeric: set[int] = frozenset(),
-    classes: Sequence[str] | None = None,
-    wide: bool = False,
-) -> str:
-    """An HTML table; cells are HTML already (escape text before passing it)."""
-    head = "".join(
-        f'<th class="{"num" if i in numeric else ""}">{escape(h)}</th>'
-        for i, h in enumerate(headers)
-    )
-    body = []
-    for n, row in enumerate(rows):
-        cls = f' class="{classes[n]}"' if classes and classes[n] else ""
-        cells = "".join(
-            f'<td class="{"num" if i in numeric else ""}">{c}</td>' for i, c in enumerate(row)
-        )
-        body.append(f"<tr{cls}>{cells}</tr>")
-    cls = "qa wide" if wide else "qa"
-    return (
-        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-    )
 
 
 # --- actions (triggers) ----------------------------------------------------------------------
@@ -150,7 +107,7 @@ def drivers_html(insights: Insights, ui_url: str = "") -> str:
     return "".join(_driver_section(s) for s in insights.drivers)
 
 
-# --- themes, repeats, bias ---------------------------------------------------------------------
+# --- themes, bias ---------------------------------------------------------------------------
 
 
 def themes_html(insights: Insights) -> str:
@@ -163,113 +120,11 @@ def themes_html(insights: Insights) -> str:
     return table(("theme", "keywords", "calls"), rows, {2})
 
 
-def _pct(value: float | None) -> str:
-    return "\u2013" if value is None else f"{value:.0%}"
-
-
-def _promises_html(r: RepeatReport, ui_url: str) -> str:
-    """Every broken callback promise (newest first), and how many were kept or pending."""
-    if not r.promises:
-        return (
-            '<h3>Callback promises</h3><p class="empty">No call in this period is tagged '
-            "callback-promised.</p>"
-        )
-    counts = Counter(p.status for p in r.promises)
-    summary = ", ".join(
-        f"{counts[k]} {k}" for k in ("broken", "kept", "pending", "unlinkable") if counts[k]
-    )
-    head = (
-        f'<h3>Callback promises: {summary}</h3><p class="muted">Kept = an outbound call '
-        "to the same customer within the window; broken = none by the time the window "
-        "ended.</p>"
-    )
-    broken = sorted(r.broken_promises, key=lambda p: p.promised_at, reverse=True)
-    if not broken:
-        return head + '<div class="ok">No broken promise.</div>'
-    rows = [
-        (
-            call_link(ui_url, p.call_id),
-            escape(p.customer_id),
-            p.promised_at.strftime("%Y-%m-%d %H:%M"),
-        )
-        for p in broken
-    ]
-    return head + table(("broken promise (call)", "customer", "promised at"), rows)
-
-
-def repeats_html(insights: Insights, ui_url: str) -> str:
-    r = insights.repeats
-    s = r.summary
-    tiles = "".join(
-        f'<div class="tile"><div class="v">{v}</div><div class="k">{escape(k)}</div></div>'
-        for v, k in (
-            (_pct(s.repeat_rate), "repeat-contact rate"),
-            (_pct(s.fcr_rate), "first contacts resolved"),
-            (str(s.repeat_contacts), "repeat contacts"),
-            (str(s.not_observable), "not yet observable"),
-            (str(len(r.broken_promises)), "broken callback promises"),
-        )
-    )
-    parts = [
-        f'<div class="tiles">{tiles}</div><p class="muted">Window {s.window_hours:g} h; '
-        f"{s.observable} of {s.contacts} handled contacts observable (their window has "
-        "ended), the rest are left out of the rates.</p>"
-    ]
-    if r.predictors:
-        rows = [
-            (
-                escape(p.tag),
-                str(p.n_with),
-                _pct(p.rate_with),
-                _pct(p.rate_without),
-                "\u2013" if p.difference is None else f"{p.difference * 100:+.0f} pp",
-                "\u2013" if p.p_value is None else f"{p.p_value:.3f}",
-            )
-            for p in r.predictors
-        ]
-        parts.append(
-            "<h3>Which first-call tags predict a repeat</h3>"
-            + table(
-                (
-                    "tag on first call",
-                    "calls",
-                    "repeat with",
-                    "repeat without",
-                    "difference",
-                    "p (Fisher)",
-                ),
-                rows,
-                {1, 2, 3, 4, 5},
-            )
-        )
-    parts.append(_promises_html(r, ui_url))
-    if r.repeats:
-        recent = sorted(r.repeats, key=lambda lk: lk.started_at, reverse=True)[:MAX_REPEATS]
-        rows = [
-            (
-                call_link(ui_url, lk.call_id),
-                escape(lk.customer_id),
-                lk.started_at.strftime("%Y-%m-%d %H:%M"),
-                call_link(ui_url, lk.previous_call_id or ""),
-                f"{lk.gap_hours or 0:.1f} h",
-                call_link(ui_url, lk.first_call_id or ""),
-            )
-            for lk in recent
-        ]
-        parts.append(
-            f"<h3>Latest repeat contacts ({len(r.repeats)})</h3>"
-            + table(
-                ("repeat", "customer", "started", "repeats", "after", "first contact"), rows, {4}
-            )
-        )
-    return "".join(parts)
-
-
 def bias_html(insights: Insights) -> str:
     b = insights.bias
     head = (
         f'<p class="muted">{b.n_surveyed} surveyed and {b.n_not_surveyed} not-surveyed '
-        f"handled calls (response rate {_pct(b.response_rate)}); BH-adjusted, "
+        f"handled calls (response rate {pct(b.response_rate)}); BH-adjusted, "
         f"alpha {b.alpha:g}.</p>"
     )
     if not b.rows:

@@ -6,10 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.config import Settings
 from qa.stages.pipeline import TranscribedCall
+
+if TYPE_CHECKING:
+    from classify.taxonomy import Taxonomy
+    from transcribe.options import TranscriptionOptions
+
+
+def transcription_options(settings: Settings) -> TranscriptionOptions:
+    """What ``qa transcribe`` and the nightly run transcribe with: the configured model, the
+    engines' defaults for the rest (``qa asr`` builds its own from its flags)."""
+    from transcribe.options import TranscriptionOptions
+
+    return TranscriptionOptions(model=settings.asr_model)
 
 
 def default_transcriber(settings: Settings) -> Callable[[Path], TranscribedCall]:
@@ -20,11 +32,12 @@ def default_transcriber(settings: Settings) -> Callable[[Path], TranscribedCall]
     from transcribe.engine import make_engine
     from transcribe.turns import transcribe_file
 
-    asr = make_engine(settings.asr_engine, model=settings.asr_model)
+    asr = make_engine(settings.asr_engine, transcription_options(settings))
     transcribe = partial(transcribe_file, engine=asr, agent_channel=settings.agent_channel)
     if settings.redaction == "off":
         return lambda path: TranscribedCall(transcribe(path))
-    from transcribe.redact import Redactor, redacted_time_spans
+    from transcribe.redact import Redactor
+    from transcribe.redact_words import redacted_time_spans
 
     redactor, keep_original = Redactor(), settings.redaction == "redacted+original"
 
@@ -72,11 +85,9 @@ def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tup
     from classify.combined import CombinedTagger
     from classify.promises import PromiseTagger
     from classify.rules import RuleTagger
-    from classify.taxonomy import load_taxonomy
     from classify.transfer_tags import TransferTagger
 
-    path = taxonomy_path or settings.models_dir / "taxonomy.json"
-    taxonomy = load_taxonomy(path if taxonomy_path or path.exists() else None)
+    taxonomy = default_taxonomy(settings, taxonomy_path)
     model_path = trained_model_path(settings)
     combined = CombinedTagger(
         RuleTagger(taxonomy=taxonomy), model_path if model_path.exists() else None
@@ -84,3 +95,18 @@ def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tup
     transfers = TransferTagger()
     tagger = TaggerChain([combined, PromiseTagger(), transfers]).fit()
     return tagger, f"rules:{combined.version}+promises:1+{transfers.version}"
+
+
+def default_taxonomy(settings: Settings, taxonomy_path: Path | None = None) -> Taxonomy:
+    """The taxonomy the default tagger uses: ``taxonomy_path``, else
+    ``<models_dir>/taxonomy.json`` when there is one, else the shipped default."""
+    from classify.taxonomy import load_taxonomy
+
+    path = taxonomy_path or settings.models_dir / "taxonomy.json"
+    return load_taxonomy(path if taxonomy_path or path.exists() else None)
+
+
+def taxonomy_tag_names(settings: Settings) -> tuple[str, ...]:
+    """The tag names of the default taxonomy, in its order: the review UI's "add a tag"
+    choices (``review_ui`` may not import ``classify`` itself)."""
+    return tuple(default_taxonomy(settings).names)

@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa.config import Settings
-from qa.ingest.exports import IngestOptions, IngestReport, ingest_calls, ingest_surveys
+from qa.ingest.exports import ingest_calls, ingest_surveys
+from qa.ingest.records import IngestOptions
+from qa.ingest.report import IngestReport
 from qa.stages.factories import default_comment_redactor, default_tagger, default_transcriber
 from qa.stages.pipeline import (
     Progress,
@@ -107,8 +109,9 @@ def run_nightly(
     seconds). Raises ``qa.ingest.exports.IngestError`` when ``calls.csv`` itself cannot be
     read (fatal).
     """
+    from qa.metrics.base import KpiOptions
     from qa.metrics.facts import load_facts
-    from qa.metrics.kpis import KpiOptions, compute_kpis
+    from qa.metrics.kpis import compute_kpis
 
     folder = Path(folder)
     # One run at a time (qa.store.lock): before the audit row, so a run that exits 3 leaves none.

@@ -18,6 +18,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from classify.tagging import ConversationTagger, Tagger
 from qa.store.schema import AudioRedaction, Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
 
 T = TypeVar("T")
@@ -191,23 +192,24 @@ def _keep(new_tags: dict[tuple[Any, ...], Tag], tag: Tag) -> None:
 
 
 def _tag_conversations(
-    tagger: Any,
+    tagger: Tagger,
     todo: Sequence[tuple[Call, str, str]],
     turns: dict[int, list[Turn]],
     new_tags: dict[tuple[Any, ...], Tag],
 ) -> None:
-    """Hits that need a whole call's turns (transfer announcements and their reasons)."""
-    method = getattr(tagger, "tag_conversations", None)
-    if method is None:
+    """Hits that need a whole call's turns (transfer announcements and their reasons), when
+    the tagger is a ``ConversationTagger``."""
+    if not isinstance(tagger, ConversationTagger):
         return
     calls = [(call, turns[call.id]) for call, _, _ in todo if turns[call.id]]  # type: ignore[index]
-    found = method([[(t.speaker, t.text) for t in call_turns] for _, call_turns in calls])
+    conversations = [[(t.speaker, t.text) for t in call_turns] for _, call_turns in calls]
+    found = tagger.tag_conversations(conversations)
     for (call, call_turns), hits in zip(calls, found, strict=True):
         for turn_hit in hits:
             _keep(new_tags, _hit_to_tag(call, call_turns[turn_hit.turn_index], turn_hit.hit))
 
 
-def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: str) -> int:
+def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Tagger, version: str) -> int:
     """Tag one chunk of calls whose inputs changed; returns how many were (re)tagged."""
     ids = [c.id for c in calls]
     surveys = {
@@ -263,7 +265,7 @@ def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Any, version: st
 
 
 def tag_calls(
-    engine: Engine, *, tagger: Any, version: str, progress: Progress = no_progress
+    engine: Engine, *, tagger: Tagger, version: str, progress: Progress = no_progress
 ) -> StageReport:
     """(Re)tag every call whose comment, turns or taxonomy changed since it was last tagged.
 

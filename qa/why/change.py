@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from qa.metrics.kpis import CallFact, KpiOptions, Kpis, SurveyFact, compute_kpis, filter_calls
+from qa.metrics.base import CallFact, KpiOptions, Kpis, SurveyFact
+from qa.metrics.kpis import compute_kpis, filter_calls
+from qa.why.change_model import ChangeDecomposition, ChangeTerm, Period
 from qa.why.results import DEFAULT_MIN_N, check_outcome
-from qa.why.text import change_summary, share
+from qa.why.text import change_summary
 from qa.why.text import format_change as format_change  # re-export for callers
 
 if TYPE_CHECKING:
@@ -42,95 +43,6 @@ if TYPE_CHECKING:
 
 COMPARE_NAMES: dict[str, int] = {"LAST_WEEK": 7, "LAST_MONTH": 30}
 """Named ``--compare`` periods -> length in days."""
-
-
-@dataclass(frozen=True)
-class Period:
-    """Calls with ``since <= started_at < until``."""
-
-    since: datetime
-    until: datetime
-
-    @property
-    def label(self) -> str:
-        return f"{self.since:%Y-%m-%d}..{self.until:%Y-%m-%d}"
-
-
-@dataclass(frozen=True)
-class ChangeTerm:
-    """One feature's share of the change in the outcome mean."""
-
-    tag: str
-    prevalence_before: float
-    prevalence_after: float
-    effect_before: float
-    effect_after: float
-    prevalence_part: float
-    """(p_after - p_before) * effect_before: the change from more / fewer such calls."""
-    effect_part: float
-    """p_after * (effect_after - effect_before): the change from the tag hurting more / less."""
-    effect_change_p: float | None = None
-    """Two-sided p-value of effect_after - effect_before (z test on the two HC3 errors)."""
-
-    @property
-    def total(self) -> float:
-        return self.prevalence_part + self.effect_part
-
-
-@dataclass(frozen=True)
-class ChangeDecomposition:
-    """The outcome's change between two periods, split into feature terms and a residual."""
-
-    outcome: str
-    before: Period
-    after: Period
-    n_before: int
-    n_after: int
-    mean_before: float | None
-    mean_after: float | None
-    terms: tuple[ChangeTerm, ...]
-    """Largest absolute contribution first."""
-    residual: float | None
-    kpis_before: Kpis = field(default_factory=dict)
-    kpis_after: Kpis = field(default_factory=dict)
-    paradox: tuple[str, ...] = ()
-    """Efficiency-up / experience-down warnings (empty: none)."""
-    notes: tuple[str, ...] = ()
-    summary: tuple[str, ...] = ()
-    """Plain-English sentences, e.g. '67% of the change comes from more re-explain calls'."""
-
-    @property
-    def delta(self) -> float | None:
-        if self.mean_before is None or self.mean_after is None:
-            return None
-        return self.mean_after - self.mean_before
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: periods as ISO strings, terms with their totals and shares."""
-        delta = self.delta
-        return {
-            "outcome": self.outcome,
-            "before": {
-                "since": self.before.since.isoformat(),
-                "until": self.before.until.isoformat(),
-            },
-            "after": {"since": self.after.since.isoformat(), "until": self.after.until.isoformat()},
-            "n_before": self.n_before,
-            "n_after": self.n_after,
-            "mean_before": self.mean_before,
-            "mean_after": self.mean_after,
-            "delta": delta,
-            "terms": [
-                {**asdict(t), "total": t.total, "share": share(t.total, delta)} for t in self.terms
-            ],
-            "residual": self.residual,
-            "residual_share": share(self.residual, delta),
-            "kpis_before": self.kpis_before,
-            "kpis_after": self.kpis_after,
-            "paradox": list(self.paradox),
-            "notes": list(self.notes),
-            "summary": list(self.summary),
-        }
 
 
 def resolve_periods(

@@ -4,9 +4,10 @@ One row per call whose outcome was observed:
 
 * survey outcomes (csat, nps, ces, fcr): calls with a survey that answered it (abandoned
   calls' surveys included, as in ``qa.metrics.kpis``);
-* ``repeat``: handled calls whose repeat window is fully observable
-  (``qa.metrics.kpis.contact_flags`` over the whole history, so a repeat outside
-  ``--since/--until`` still counts), unless the caller passes its own ``repeat_flags``.
+* ``repeat``: handled contacts whose repeat window is fully observable, one row per contact
+  (its first leg; ``qa.metrics.contacts.contact_flags`` over the whole history, the
+  definition ``qa kpis`` uses, so a repeat outside ``--since/--until`` still counts), unless
+  the caller passes its own ``repeat_flags``.
 
 Columns: ``FIXED_COLUMNS`` (``y`` is the outcome: score, NPS recoded +100/0/-100, or 0/1)
 plus one 0/1 column per feature (effective tag, human decisions applied; later themes).
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from qa.metrics.kpis import CallFact, KpiOptions, SurveyFact, contact_flags, filter_calls
+from qa.metrics.base import CallFact, KpiOptions, SurveyFact
+from qa.metrics.contacts import contact_flags
+from qa.metrics.kpis import filter_calls
 from qa.why.results import check_outcome
 
 if TYPE_CHECKING:
@@ -67,10 +70,12 @@ def _outcomes(
     if outcome == "repeat":
         if repeat_flags is None:
             flags = contact_flags(history, window_hours)
+            # Only the rows the repeat-contact rate counts: a transferred call's later legs,
+            # outbound calls and abandoned contacts are no observation of their own.
             return {
                 call.external_id: float(flags[call.external_id].repeated)
                 for call in calls
-                if not call.abandoned and flags[call.external_id].observable
+                if flags[call.external_id].counted and flags[call.external_id].observable
             }
         return {
             cid: float(flag)

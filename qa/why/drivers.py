@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from qa.metrics.kpis import KpiOptions
+from qa.metrics.base import KpiOptions
 from qa.why.data import DriverData, load_driver_data
 from qa.why.results import (
     BINARY_OUTCOMES,

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from qa.metrics.kpis import MISSING
+from qa.metrics.display import MISSING
+from qa.why.change_model import share
 from qa.why.results import BINARY_OUTCOMES, OK, Driver, DriverAnalysis
 
 if TYPE_CHECKING:
-    from qa.why.change import ChangeDecomposition, ChangeTerm
+    from qa.why.change_model import ChangeDecomposition, ChangeTerm
 
 OUTCOME_LABELS: dict[str, str] = {
     "csat": "CSAT mean (1-5)", "nps": "NPS (-100..100)", "ces": "CES mean (1-7, lower is better)",
@@ -109,12 +110,6 @@ def _num(value: float | None, spec: str) -> str:
 
 
 # --- change over time ------------------------------------------------------------------------
-
-
-def share(part: float | None, delta: float | None) -> float | None:
-    if part is None or not delta:
-        return None
-    return part / delta
 
 
 def change_summary(

@@ -1,0 +1,147 @@
+"""``qa text tag``: tag each row's text with the taxonomy rules (and the trained model)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from qa.commands.options import fail
+from qa.commands.text_io import (
+    FileArg,
+    FormatOption,
+    ModelsDirOption,
+    OutputOption,
+    TextFormat,
+    open_output,
+    progress_bar,
+    read_column,
+)
+
+CHUNK = 256
+
+
+class TaggerChoice(StrEnum):
+    auto = "auto"
+    rules = "rules"
+    combined = "combined"
+
+
+class Source(StrEnum):
+    comment = "comment"
+    customer = "customer"
+    agent = "agent"
+
+
+def tag(
+    file: FileArg,
+    column: Annotated[
+        str, typer.Option("--column", "-c", help="Column with the text.")
+    ] = "comment",
+    format: FormatOption = TextFormat.jsonl,
+    output: OutputOption = None,
+    model: Annotated[
+        TaggerChoice,
+        typer.Option(
+            "--model",
+            help="rules: taxonomy patterns only; combined: rules + the trained model; "
+            "auto: combined when a trained model exists, else rules.",
+        ),
+    ] = TaggerChoice.auto,
+    source: Annotated[
+        Source, typer.Option(help="Whose words these are (tags apply per source).")
+    ] = Source.comment,
+    models_dir: ModelsDirOption = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Model probability needed for a tag.")
+    ] = 0.5,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Processes that parse in parallel (rules only; 0: one per core, up to 4).",
+        ),
+    ] = 0,
+) -> None:
+    """Tag each row's text; one output row per input row, every tag with its evidence.
+
+    jsonl: {"row": N, "tags": [{"tag", "score", "method", "evidence"}]}; csv: the input
+    columns + "tags" (;-separated) + "evidence" (one per tag, " | "-separated).
+    """
+    table = read_column(file, column)
+    tagger = make_tagger(model, models_dir, threshold)
+    texts = table.column(column)
+    hits = tag_all(tagger, texts, source.value, workers)
+    with open_output(output) as out:
+        if format is TextFormat.jsonl:
+            for n, row_hits in enumerate(hits, start=1):
+                out.write(json.dumps({"row": n, "tags": [_hit_json(h) for h in row_hits]}))
+                out.write("\n")
+        else:
+            _write_csv(out, table, hits)
+
+
+def make_tagger(choice: TaggerChoice, models_dir: Path | None, threshold: float) -> Any:
+    from classify import RuleTagger
+    from classify.combined import CombinedTagger
+    from classify.model_store import MODEL_FILE, default_models_dir
+    from qa.console import err_console
+
+    path = (models_dir or default_models_dir()) / MODEL_FILE
+    if choice is TaggerChoice.rules or (choice is TaggerChoice.auto and not path.is_file()):
+        # Rules only; the prefilter skips the parse for texts no pattern can match.
+        return CombinedTagger(RuleTagger(), None).fit()
+    from classify.learned import LearnedTagger
+
+    try:
+        learned = LearnedTagger.load(path)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        raise fail(f"{exc} (or use --model rules)") from None
+    err_console().print(f"using rules + trained model {path}")
+    return CombinedTagger(RuleTagger(), learned, model_threshold=threshold).fit()
+
+
+def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) -> list[list[Any]]:
+    """Tag distinct non-empty texts once each, in chunks (for the progress bar and the
+    worker processes)."""
+    from classify.workers import chunk_tagger
+
+    distinct = list(dict.fromkeys(t for t in texts if t.strip()))
+    chunks = [distinct[lo : lo + CHUNK] for lo in range(0, len(distinct), CHUNK)]
+    found: dict[str, list[Any]] = {}
+    # Workers are forked before the progress bar starts its drawing thread.
+    with (
+        chunk_tagger(
+            tagger, source, workers, len(distinct), fork_safe=tagger.fork_safe_
+        ) as tag_chunks,
+        progress_bar(len(distinct), "tag") as update,
+    ):
+        for part, part_hits in zip(chunks, tag_chunks(chunks), strict=True):
+            found.update(zip(part, part_hits, strict=True))
+            if update is not None:
+                update(len(found))
+    return [found.get(t, []) for t in texts]
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    return {"tag": hit.tag, "score": round(float(hit.score), 4), "method": hit.method,
+            "evidence": hit.evidence}  # fmt: skip
+
+
+def _write_csv(out: IO[str], table: Any, hits: list[list[Any]]) -> None:
+    from qa.safecsv import SafeWriter
+
+    tags_col = "tags" if "tags" not in table.columns else "qa_tags"
+    evidence_col = "evidence" if "evidence" not in table.columns else "qa_evidence"
+    writer = SafeWriter(out, lineterminator="\n")
+    writer.writerow([*table.columns, tags_col, evidence_col])
+    for row, row_hits in zip(table.rows, hits, strict=True):
+        writer.writerow(
+            [*(row[c] for c in table.columns),
+             ";".join(h.tag for h in row_hits),
+             " | ".join(h.evidence for h in row_hits)]
+        )  # fmt: skip

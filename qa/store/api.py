@@ -1,0 +1,109 @@
+"""The store for callers that hold only an engine (the review UI): every function here opens
+one transaction of its own, committed when it returns and rolled back when it raises.
+
+The named functions are the store's reads (``qa.store.reads``, ``qa.store.themes``) and
+writes (``qa.store.writes``) the UI uses. ``transact`` runs any other session-taking qa
+function the same way (``qa.auth``, ``qa.review.playback``, ``qa.stages.theme_review``,
+``qa.report.insights.resolve_call_ref``: packages above the store, which it may not import).
+So the UI never opens a session or builds a select, and imports neither sqlmodel, sqlalchemy,
+``qa.store.engine`` nor ``qa.store.schema``; ``Engine`` is re-exported for its type hints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+
+from qa.store import reads, themes, writes
+from qa.store.engine import session_scope
+
+__all__ = [
+    "Engine",
+    "add_review",
+    "call_detail",
+    "list_agents",
+    "list_calls",
+    "list_tag_names",
+    "live_themes",
+    "record_tag_decision",
+    "theme_members",
+    "transact",
+]
+
+T = TypeVar("T")
+
+
+def transact(engine: Engine, work: Callable[..., T], /, **arguments: Any) -> T:
+    """``work(session=..., **arguments)`` in a transaction of its own; returns its result."""
+    with session_scope(engine) as session:
+        return work(session=session, **arguments)
+
+
+def list_calls(
+    engine: Engine,
+    *,
+    agent: str | None = None,
+    tag: str | None = None,
+    csat_min: int | None = None,
+    csat_max: int | None = None,
+    reviewed: bool | None = None,
+) -> list[reads.CallRow]:
+    """``qa.store.reads.list_calls``: calls newest first, filtered."""
+    with session_scope(engine) as s:
+        return reads.list_calls(
+            session=s, agent=agent, tag=tag, csat_min=csat_min, csat_max=csat_max,
+            reviewed=reviewed,
+        )  # fmt: skip
+
+
+def call_detail(engine: Engine, call_id: int) -> reads.CallDetail:
+    """``qa.store.reads.call_detail``; raises ``CallNotFound``."""
+    with session_scope(engine) as s:
+        return reads.call_detail(session=s, call_id=call_id)
+
+
+def list_agents(engine: Engine) -> list[reads.AgentRow]:
+    """``qa.store.reads.list_agents``: agents with calls, by name."""
+    with session_scope(engine) as s:
+        return reads.list_agents(session=s)
+
+
+def list_tag_names(engine: Engine) -> list[str]:
+    """``qa.store.reads.list_tag_names``: every tag name stored on a call, sorted."""
+    with session_scope(engine) as s:
+        return reads.list_tag_names(session=s)
+
+
+def record_tag_decision(
+    engine: Engine, *, call_id: int, tag: str, present: bool, reviewer: str
+) -> None:
+    """``qa.store.writes.record_tag_decision``, committed; raises ``CallNotFound`` or
+    ValueError (an empty or too long tag name)."""
+    with session_scope(engine) as s:
+        writes.record_tag_decision(
+            session=s, call_id=call_id, tag=tag, present=present, reviewer=reviewer
+        )
+
+
+def add_review(
+    engine: Engine, *, call_id: int, reviewer: str, scorecard: dict[str, Any], notes: str
+) -> None:
+    """``qa.store.writes.add_review``, committed; raises ``CallNotFound``."""
+    with session_scope(engine) as s:
+        writes.add_review(
+            session=s, call_id=call_id, reviewer=reviewer, scorecard=scorecard, notes=notes
+        )
+
+
+def live_themes(engine: Engine) -> list[themes.ThemeView]:
+    """``qa.store.themes.live_themes``: themes with members, largest first."""
+    with session_scope(engine) as s:
+        return themes.live_themes(session=s)
+
+
+def theme_members(engine: Engine, cluster_id: int, limit: int) -> themes.ThemeMembers:
+    """``qa.store.themes.theme_members``: a theme's closest member texts and their count."""
+    with session_scope(engine) as s:
+        return themes.theme_members(session=s, cluster_id=cluster_id, limit=limit)

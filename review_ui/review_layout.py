@@ -1,0 +1,138 @@
+"""The Review tab's components: filters, the calls table, the call view and the decision
+controls, each with the ``elem_id`` the browser tests and the CSS rely on.
+
+``review_layout`` places them (inside the tab) and returns them as a ``ReviewTab``; the tab's
+events are wired in ``review_ui.review``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from qa.store.reads import CallRow
+from review_ui import render
+
+REVIEWED_CHOICES = ("all", "unreviewed", "reviewed")
+TABLE_COLUMNS = ["id", "call", "started", "agent", "team", "queue", "status", "CSAT", "tags",
+                 "reviewed"]  # fmt: skip
+ALL = ""  # dropdown value meaning "no filter"
+ANY = "any"
+CSAT_CHOICES = [ANY, "1", "2", "3", "4", "5"]
+
+
+def _dropdown(
+    label: str, elem_id: str, choices: Sequence[Any] = (), value: Any = None, **kw: Any
+) -> gr.Dropdown:
+    """A dropdown that also accepts values outside its (possibly stale) choices."""
+    return gr.Dropdown(list(choices), value=value, label=label, elem_id=elem_id,
+                       allow_custom_value=True, **kw)  # fmt: skip
+
+
+def calls_table(rows: Sequence[CallRow]) -> pd.DataFrame:
+    data = [
+        [
+            r.id,
+            r.external_id,
+            r.started_at.strftime("%Y-%m-%d %H:%M"),
+            r.agent_name or r.agent_id,
+            r.team,
+            r.queue,
+            r.status,
+            "" if r.csat is None else str(r.csat),
+            ", ".join(r.tags),
+            "✓" if r.reviewed else "",
+        ]
+        for r in rows
+    ]
+    return pd.DataFrame(data, columns=TABLE_COLUMNS)
+
+
+@dataclass
+class ReviewTab:
+    """The Review tab's components (built by :func:`review_layout`)."""
+
+    filters: list[Any]
+    agent_dd: Any
+    tag_dd: Any
+    table: Any
+    call_id: Any
+    open_btn: Any
+    apply_btn: Any
+    status: Any
+    header: Any
+    audio: Any
+    original_btn: Any
+    survey: Any
+    transcript: Any
+    tags_html: Any
+    tag_choice: Any
+    confirm_btn: Any
+    reject_btn: Any
+    add_choice: Any
+    add_btn: Any
+    checks: Any
+    notes: Any
+    review_btn: Any
+
+    @property
+    def detail(self) -> list[Any]:
+        """The outputs of opening a call (the status line last)."""
+        return [self.header, self.audio, self.survey, self.transcript, self.tags_html,
+                self.tag_choice, self.status]  # fmt: skip
+
+
+def review_layout(
+    tag_names: list[str], scorecard_items: Sequence[str], *, original_audio: bool
+) -> ReviewTab:
+    small: dict[str, Any] = {"scale": 0, "min_width": 120}
+    with gr.Row():
+        agent_dd = _dropdown("Agent", "filter-agent", [("All agents", ALL)], ALL)
+        tag_dd = _dropdown("Tag", "filter-tag", [("All tags", ALL)], ALL)
+        csat_min = _dropdown("CSAT min", "filter-csat-min", CSAT_CHOICES, ANY, min_width=100)
+        csat_max = _dropdown("CSAT max", "filter-csat-max", CSAT_CHOICES, ANY, min_width=100)
+        reviewed = gr.Radio(list(REVIEWED_CHOICES), value="all", label="Reviewed",
+                            elem_id="filter-reviewed")  # fmt: skip
+    table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, max_height=320,
+                         label="Calls (newest first) — select a row to open it",
+                         elem_id="calls-table")  # fmt: skip
+    with gr.Row(equal_height=True):
+        call_id = gr.Number(label="Call id", precision=0, elem_id="call-id", **small)
+        open_btn = gr.Button("Open call", variant="primary", elem_id="open-call", **small)
+        apply_btn = gr.Button("Refresh list", elem_id="apply-filters", **small)
+        status = gr.Markdown("Select a call to review.", label="Status", elem_id="status")
+    header = gr.HTML(css_template=render.CSS, label="Call", elem_id="call-header")
+    with gr.Row():
+        with gr.Column(scale=3):
+            transcript = gr.HTML(css_template=render.CSS, label="Transcript", elem_id="transcript")
+        with gr.Column(scale=2):
+            audio = gr.Audio(label="Recording", type="filepath", interactive=False,
+                             visible=False, elem_id="recording")  # fmt: skip
+            original_btn = gr.Button("Play the original (lead)", elem_id="play-original",
+                                     visible=original_audio, size="sm")  # fmt: skip
+            survey = gr.HTML(css_template=render.CSS, label="Survey", elem_id="survey")
+            tags_html = gr.HTML(css_template=render.CSS, label="Tags", elem_id="tags")
+            tag_choice = _dropdown("Tag on this call", "tag-choice")
+            with gr.Row():
+                confirm_btn = gr.Button("Confirm tag", elem_id="confirm-tag")
+                reject_btn = gr.Button("Reject tag", variant="stop", elem_id="reject-tag")
+            with gr.Row():
+                first = tag_names[0] if tag_names else None
+                add_choice = _dropdown("Add a tag the machine missed", "add-tag-choice",
+                                       tag_names, first)  # fmt: skip
+                add_btn = gr.Button("Add tag", elem_id="add-tag", **small)
+            with gr.Accordion("Scorecard", open=False):
+                checks = gr.CheckboxGroup(list(scorecard_items), label="Scorecard",
+                                          elem_id="scorecard")  # fmt: skip
+                notes = gr.Textbox(label="Notes", lines=2, elem_id="review-notes")
+                review_btn = gr.Button("Save review", elem_id="save-review")
+    return ReviewTab(
+        [agent_dd, tag_dd, csat_min, csat_max, reviewed], agent_dd, tag_dd, table, call_id,
+        open_btn, apply_btn, status, header, audio, original_btn, survey, transcript,
+        tags_html, tag_choice, confirm_btn, reject_btn, add_choice, add_btn, checks, notes,
+        review_btn,
+    )  # fmt: skip
