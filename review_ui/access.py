@@ -122,13 +122,24 @@ class Access:
 
         return declare
 
-    def permission_of(self, blocks: gr.Blocks, fn_index: int | None, api_name: str | None):  # type: ignore[no-untyped-def]
-        """The permission declared for the event a request names (None: none declared)."""
+    def permissions_of(
+        self, blocks: gr.Blocks, fn_index: int | None, api_name: str | None
+    ) -> list[Permission]:
+        """The permissions declared for the events a request names: by its path's api_name
+        and by its body's ``fn_index`` (Gradio runs the ``fn_index`` when both are given, so
+        both are checked)."""
+        found = []
         for index, block_fn in blocks.fns.items():
             named = api_name is not None and block_fn.api_name == api_name
-            if named or (api_name is None and index == fn_index):
-                return self.permissions.get(block_fn.fn)  # type: ignore[arg-type]
-        return None
+            if named or index == fn_index:
+                permission = self.permissions.get(block_fn.fn)  # type: ignore[arg-type]
+                if permission is not None:
+                    found.append(permission)
+        return found
+
+    def signed_out(self, username: str | None) -> bool:
+        """Whether a session's user was disabled (or removed) since it signed in."""
+        return self.sign_in and username is not None and self.identity(username) is None
 
 
 def _without_who(fn: Callable[..., Any]) -> Any:
@@ -146,22 +157,28 @@ class RoleGate:
         self.access = access
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        gradio_app = scope["app"]
+        username, token = _session(scope, gradio_app)
+        if self.access.signed_out(username):
+            # Disabled since signing in: end the session for reads too, not only writes.
+            gradio_app.tokens.pop(token, None)
+            await _unauthorized(send, "this user is disabled; ask an admin")
+            return
         target = _event_target(scope)
         if target is None:
             await self.app(scope, receive, send)
             return
         body, replay = await _read_body(receive)
-        api_name = target or None
-        fn_index = None
-        if api_name is None:
-            try:
-                fn_index = json.loads(body or b"{}").get("fn_index")
-            except (ValueError, AttributeError):
-                fn_index = None
-        gradio_app = scope["app"]
-        permission = self.access.permission_of(gradio_app.get_blocks(), fn_index, api_name)
-        if permission is not None:
-            reason = self.access.refusal(_username(scope, gradio_app), permission)
+        try:
+            fn_index = json.loads(body or b"{}").get("fn_index")
+        except (ValueError, AttributeError):
+            fn_index = None
+        blocks = gradio_app.get_blocks()
+        for permission in self.access.permissions_of(blocks, fn_index, target or None):
+            reason = self.access.refusal(username, permission)
             if reason is not None:
                 await _unauthorized(send, reason)
                 return
@@ -204,7 +221,8 @@ async def _read_body(receive: Any) -> tuple[bytes, Any]:
     return body, replay
 
 
-def _username(scope: dict[str, Any], gradio_app: Any) -> str | None:
+def _session(scope: dict[str, Any], gradio_app: Any) -> tuple[str | None, str | None]:
+    """The signed-in name of a request (Gradio's session cookie), and its token."""
     from starlette.requests import Request
 
     cookies = Request(scope).cookies
@@ -212,7 +230,7 @@ def _username(scope: dict[str, Any], gradio_app: Any) -> str | None:
     token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
         f"access-token-unsecure-{cookie_id}"
     )
-    return gradio_app.tokens.get(token) if token else None
+    return (gradio_app.tokens.get(token) if token else None), token
 
 
 async def _unauthorized(send: Any, reason: str) -> None:

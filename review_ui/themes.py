@@ -1,6 +1,6 @@
 """The review UI's Themes tab: see the discovered themes, rename one, promote one to a tag.
 
-``build_themes_tab(engine, reviewer)`` is called inside ``build_app``'s ``gr.Tabs()``. It
+``build_themes_tab(engine, access)`` is called inside ``build_app``'s ``gr.Tabs()``. It
 lists the live themes (size > 0, largest first) with their keywords and examples, and the
 member texts of the chosen theme with ``?call=`` links into the review screen. Reads go
 through ``qa.store.api``; writes (``qa.stages.theme_review``) run in a transaction of their own

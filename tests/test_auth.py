@@ -45,7 +45,7 @@ from tests.ui_fixtures import (
 
 
 def test_users_are_stored_as_argon2_hashes_and_checked(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     with Session(engine) as s:
         assert not has_users(session=s)
         add_user(session=s, name="ana", role="reviewer", password="correct horse")
@@ -66,7 +66,7 @@ def test_users_are_stored_as_argon2_hashes_and_checked(tmp_path: Path) -> None:
 
 
 def test_bad_users_are_refused_with_the_valid_choices(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     with Session(engine) as s:
         with pytest.raises(ValueError, match="coach, reviewer, lead, admin"):
             add_user(session=s, name="ana", role="boss", password="long enough")
@@ -94,7 +94,7 @@ def test_roles_grant_what_the_issue_says() -> None:
 
 
 def test_qa_users_commands(tmp_path: Path) -> None:
-    db = str(tmp_path / "qa.store.engine")
+    db = str(tmp_path / "qa.db")
     runner = CliRunner()
     added = runner.invoke(
         app, ["users", "add", "lena", "--role", "lead", "--password-stdin", "--db", db],
@@ -144,7 +144,7 @@ RANK = ("coach", "reviewer", "lead", "admin")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("auth") / "qa.store.engine"))
+    engine = make_engine(str(tmp_path_factory.mktemp("auth") / "qa.db"))
     ids = populate(engine)
     with launched(engine) as demo:
         yield demo, engine, ids
@@ -208,13 +208,15 @@ def test_signed_in_name_is_the_reviewer_and_disabled_users_lose_access(served) -
     try:
         with pytest.raises(Exception, match="401"):
             client.predict(ids["C-1002"], "rushed", api_name="/reject_tag")
+        with pytest.raises(Exception, match="401"):  # reads end too, not only writes
+            client.predict(ids["C-1002"], api_name="/open_call")
     finally:
         with session_scope(engine) as s:
             enable_user(session=s, name=REVIEWER)
 
 
 def test_without_users_the_ui_is_read_only(tmp_path: Path) -> None:
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     ids = populate(engine)
     with launched(engine, users=False) as demo:
         client = ui_client(demo, None)  # no sign-in: anyone on this machine may read
@@ -230,10 +232,25 @@ def test_without_users_the_ui_is_read_only(tmp_path: Path) -> None:
 def test_demo_user_gets_a_new_random_password_each_run(tmp_path: Path) -> None:
     from qa.demo.project import DEMO_USER, ensure_demo_user
 
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     first, second = ensure_demo_user(engine), ensure_demo_user(engine)
     assert first != second and len(second) >= 12
     with Session(engine) as s:
         assert authenticate(session=s, name=DEMO_USER, password=first) is None
         who = authenticate(session=s, name=DEMO_USER, password=second)
         assert who is not None and who.role == "lead"
+
+
+def test_a_body_fn_index_cannot_smuggle_a_write_past_the_gate(served) -> None:  # type: ignore[no-untyped-def]
+    """Gradio runs the body's fn_index even on a named route: the gate checks both."""
+    demo, engine, ids = served
+    base = demo.local_url.rstrip("/")
+    reject = next(i for i, fn in demo.fns.items() if fn.api_name == "reject_tag")
+    with httpx.Client() as http:
+        login = http.post(f"{base}/login", data={"username": COACH, "password": USERS[COACH][1]})
+        assert login.status_code == 200
+        before = _writes(engine)
+        body = {"data": [ids["C-1001"], "re-explain"], "fn_index": reject, "session_hash": "s"}
+        for path in ("/gradio_api/run/list_calls", "/gradio_api/call/list_calls"):
+            assert http.post(base + path, json=body).status_code == 401, path
+        assert _writes(engine) == before

@@ -28,7 +28,7 @@ def app(tmp_path_factory):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = tmp_path_factory.mktemp("browser")
-    engine = make_engine(str(tmp / "qa.store.engine"))
+    engine = make_engine(str(tmp / "qa.db"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
     with launched(engine) as demo:
         yield demo.local_url, engine, ids

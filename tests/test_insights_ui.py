@@ -19,7 +19,7 @@ from tests.ui_fixtures import chromium_page, launched, populate, sign_in, ui_cli
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.store.engine"))
+    engine = make_engine(str(tmp_path_factory.mktemp("insights") / "qa.db"))
     ids = populate(engine)
     with Session(engine) as s:
         make_synthetic(300, seed=5, start=datetime(2024, 5, 6), days=14).insert(s)

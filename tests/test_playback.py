@@ -31,7 +31,7 @@ def samples(path: Path) -> np.ndarray:
 
 @pytest.fixture
 def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     ids = populate(engine, recordings_dir=tmp_path / "recordings")
     yield engine, ids, tmp_path
     engine.dispose()
@@ -159,3 +159,19 @@ def test_ui_refuses_a_recording_outside_the_root(setup) -> None:  # type: ignore
         assert audio is None or not audio.get("value")
     assert not list(playback.folder.rglob("passwd*"))
     playback.close()
+
+
+def test_an_untranscribed_recording_is_never_played_as_redacted(setup) -> None:  # type: ignore[no-untyped-def]
+    engine, ids, tmp = setup
+    cid = ids["C-1001"]
+    with session_scope(engine) as s:
+        call = s.get(Call, cid)
+        call.status = "pending"  # nothing says where its PII is
+        s.add(call)
+    playback = Playback([tmp / "recordings"])
+    try:
+        with session_scope(engine) as s, pytest.raises(PlaybackError, match="not transcribed"):
+            playback.clip(session=s, call_id=cid)
+        assert not list(playback.folder.glob("call-*"))
+    finally:
+        playback.close()

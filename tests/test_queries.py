@@ -17,7 +17,7 @@ from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, populate
 
 @pytest.fixture
 def db(tmp_path):
-    engine = make_engine(str(tmp_path / "qa.store.engine"))
+    engine = make_engine(str(tmp_path / "qa.db"))
     ids = populate(engine, recordings_dir=tmp_path / "rec")
     yield engine, ids
     engine.dispose()

@@ -44,7 +44,7 @@ def _seed(engine) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):  # type: ignore[no-untyped-def]
-    eng = make_engine(str(tmp_path_factory.mktemp("report") / "qa.store.engine"))
+    eng = make_engine(str(tmp_path_factory.mktemp("report") / "qa.db"))
     _seed(eng)
     yield eng
     eng.dispose()

@@ -111,7 +111,7 @@ def test_render_survey_tags_and_header_escape():
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    engine = make_engine(str(tmp / "qa.store.engine"))
+    engine = make_engine(str(tmp / "qa.db"))
     ids = populate(engine, recordings_dir=tmp / "recordings")
     playback = Playback([tmp / "recordings"])
     with launched(engine, playback=playback) as demo:

@@ -40,7 +40,7 @@ def test_writers_escape_every_cell_and_the_header() -> None:
 
 
 def test_kpis_csv_escapes_group_names(tmp_path: Path) -> None:
-    db = str(tmp_path / "qa.store.engine")
+    db = str(tmp_path / "qa.db")
     with Session(make_engine(db)) as s:
         for n, team in enumerate(PAYLOADS[:3]):
             s.add(Call(external_id=f"c{n}", started_at=datetime(2026, 11, 2, 9, n),

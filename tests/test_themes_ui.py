@@ -59,7 +59,7 @@ def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[n
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.store.engine"))
+    engine = make_engine(str(tmp_path_factory.mktemp("themes") / "qa.db"))
     ids = populate(engine)
     themes = add_themes(engine, ids)
     with launched(engine) as demo:

@@ -104,7 +104,10 @@ def add_user(*, session: Session, name: str, role: str, password: str) -> UserIn
     check_role(role)
     check_password(password)
     if _get(session, name) is not None:
-        raise AuthError(f"user {name!r} already exists (disable it, or pick another name)")
+        raise AuthError(
+            f"user {name!r} already exists: pick another name "
+            "(qa users passwd NAME sets a new password)"
+        )
     user = User(name=name, role=role, password_hash=_hasher().hash(password))
     session.add(user)
     session.commit()

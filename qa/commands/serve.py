@@ -33,7 +33,7 @@ def serve(
     """Serve the review UI (calls, transcripts with tags, confirm / reject, insights, themes).
 
     Everyone signs in once a user exists (qa users add); with no user the UI is read-only
-    and only 127.0.0.1 may be served."""
+    and only loopback (127.0.0.1, localhost, ::1) may be served."""
     from sqlmodel import Session
 
     from qa.auth import has_users

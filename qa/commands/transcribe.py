@@ -19,13 +19,20 @@ from qa.commands.options import (
 
 
 def transcribe(
-    engine_name: Annotated[str, typer.Option("--engine", help="ASR engine.")] = "faster-whisper",
+    engine_name: Annotated[
+        str | None,
+        typer.Option("--engine", help="ASR engine (default faster-whisper; env QA_ASR_ENGINE)."),
+    ] = None,
     model: Annotated[
-        str, typer.Option(help="Whisper model name or CTranslate2 folder.")
-    ] = "tiny.en",
+        str | None,
+        typer.Option(
+            help="Whisper model name or CTranslate2 folder (default tiny.en; env QA_ASR_MODEL)."
+        ),
+    ] = None,
     agent_channel: Annotated[
-        Channel, typer.Option(help="Stereo channel of the agent.")
-    ] = Channel.left,
+        Channel | None,
+        typer.Option(help="Stereo channel of the agent (default left; env QA_AGENT_CHANNEL)."),
+    ] = None,
     call: Annotated[list[str] | None, typer.Option(help="Only this call id (repeatable).")] = None,
     db: DbOption = None,
     wait: WaitOption = False,
@@ -37,9 +44,9 @@ def transcribe(
     from qa.stages.factories import default_transcriber
     from qa.stages.pipeline import transcribe_calls
 
-    settings = settings_or_fail(
-        asr_engine=engine_name, asr_model=model, agent_channel=agent_channel.value
-    )
+    # Flags left unset keep the QA_* variables (then the defaults): flags override variables.
+    channel = agent_channel.value if agent_channel else None
+    settings = settings_or_fail(asr_engine=engine_name, asr_model=model, agent_channel=channel)
     engine = open_engine(db)
     # The lock first: a second run exits 3 before it spends time loading Whisper.
     with hold_run_lock(engine, wait, wait_timeout):

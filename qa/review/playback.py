@@ -126,6 +126,12 @@ class Playback:
                     "(QA_REDACTION=redacted+original lets a lead play it)"
                 )
             return Clip(source, redacted=False)
+        if call.status in ("pending", "failed"):
+            # No transcript, so nothing says where the PII is: never play it "redacted".
+            raise PlaybackError(
+                "the recording is not transcribed yet, so it cannot be redacted; "
+                "run qa transcribe (or qa nightly) first"
+            )
         spans, channel = redacted_spans(session, call_id)
         return Clip(self._redacted(call, source, spans, channel), redacted=True)
 
