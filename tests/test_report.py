@@ -152,3 +152,13 @@ def test_report_command_writes_the_file(engine, tmp_path):
     assert bad.exit_code == 1 and "choose 24 to 72 hours" in bad.output
     bad = CliRunner().invoke(app, ["report", "--db", db, "--ui-url", "localhost:7860"])
     assert bad.exit_code == 1 and "must start with http" in bad.output
+
+
+def test_trend_chart_of_a_single_day_draws_without_warnings() -> None:
+    """One day of data gives the date axis no width; matplotlib would warn (an error here)."""
+    from qa.report.charts import trend_chart
+
+    row = {"group": "2026-11-02", "csat_mean": 4.0, "aht_seconds": 300.0, "calls_offered": 10,
+           "calls_handled": 9, "abandonment_rate": 0.1}  # fmt: skip
+    uri = trend_chart([row], csat_threshold=4.0, abandon_threshold=0.08)
+    assert uri is not None and uri.startswith("data:image/png;base64,")

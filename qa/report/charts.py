@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -126,6 +126,8 @@ def trend_chart(
     abandon.set_ylim(bottom=0, top=max(abandon_threshold * 2, highest) * 1.1)
     _threshold(abandon, abandon_threshold, f"trigger > {abandon_threshold:.0%}")
     for ax in (csat, aht, volume, abandon):
+        if len(set(days)) == 1:  # one day: give the axis a width, or the date locator warns
+            ax.set_xlim(days[0] - timedelta(days=1), days[0] + timedelta(days=1))
         locator = AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
