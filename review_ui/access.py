@@ -77,11 +77,10 @@ class Access:
             return None
         return transact(self.engine, find_identity, name=username)
 
-    def refusal(self, username: str | None, permission: Permission) -> str | None:
-        """Why ``username`` may not use ``permission`` (None when it may)."""
+    def judge(self, who: Identity | None, permission: Permission) -> str | None:
+        """Why ``who`` (from :meth:`identity`) may not use ``permission`` (None when it may)."""
         if not self.sign_in:
             return NO_USERS
-        who = self.identity(username)
         if who is None:
             return "not signed in (or the user is disabled): sign in again"
         if not can(who.role, permission):
@@ -91,13 +90,12 @@ class Access:
 
     def require(self, request: gr.Request | None, permission: Permission) -> Identity:
         """The caller's identity if it may use ``permission``; else :class:`Denied`."""
-        username = getattr(request, "username", None)
-        reason = self.refusal(username, permission)
+        who = self.identity(getattr(request, "username", None))
+        reason = self.judge(who, permission)
         if reason is not None:
             raise Denied(reason)
-        identity = self.identity(username)
-        assert identity is not None  # refusal() said the user exists and is enabled
-        return identity
+        assert who is not None  # judge() refuses anyone else
+        return who
 
     def needs(self, permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare an event handler's permission. The handler must take ``request:
@@ -137,10 +135,6 @@ class Access:
                     found.append(permission)
         return found
 
-    def signed_out(self, username: str | None) -> bool:
-        """Whether a session's user was disabled (or removed) since it signed in."""
-        return self.sign_in and username is not None and self.identity(username) is None
-
 
 def _without_who(fn: Callable[..., Any]) -> Any:
     import inspect
@@ -162,7 +156,8 @@ class RoleGate:
             return
         gradio_app = scope["app"]
         username, token = _session(scope, gradio_app)
-        if self.access.signed_out(username):
+        who = self.access.identity(username)  # one look-up serves every check below
+        if username is not None and self.access.sign_in and who is None:
             # Disabled since signing in: end the session for reads too, not only writes.
             gradio_app.tokens.pop(token, None)
             await _unauthorized(send, "this user is disabled; ask an admin")
@@ -178,7 +173,7 @@ class RoleGate:
             fn_index = None
         blocks = gradio_app.get_blocks()
         for permission in self.access.permissions_of(blocks, fn_index, target or None):
-            reason = self.access.refusal(username, permission)
+            reason = self.access.judge(who, permission)
             if reason is not None:
                 await _unauthorized(send, reason)
                 return

@@ -8,10 +8,9 @@ and playback (``qa.review.playback``). The UI reads and writes through ``qa.stor
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -75,13 +74,16 @@ def serve(
     tag_names: Sequence[str] = (),
     playback: Playback | None = None,
     prevent_thread_lock: bool = False,
+    announce: Callable[[], None] | None = None,
     **launch_kwargs: Any,
 ) -> gr.Blocks:
     """Build and launch the app (no share link, no telemetry); returns the Blocks.
 
     Sign-in is required whenever a user exists; with none, the app is read-only and only
-    a loopback ``host`` is allowed (``qa serve`` says how to add a user). ``tag_names``: as
-    for :func:`build_app`.
+    a loopback ``host`` is allowed (a ValueError says how to add a user). ``tag_names``: as
+    for :func:`build_app`. ``announce`` runs once the host is accepted, before the server
+    starts (and, without ``prevent_thread_lock``, blocks). The caller closes ``playback``:
+    SIGTERM is turned into a normal exit so that its ``finally`` runs.
     """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -97,10 +99,10 @@ def serve(
     app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
     gate = Middleware(RoleGate, access=access)  # 401 before queueing, per event and role
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), gate]
-    if playback is not None:
-        atexit.register(playback.close)
-        if not prevent_thread_lock:  # launch() blocks this thread until the server stops
-            _exit_on_sigterm()
+    if playback is not None and not prevent_thread_lock:
+        _exit_on_sigterm()  # launch() blocks this thread until the server stops
+    if announce is not None:
+        announce()
     demo.launch(
         server_name=host,
         server_port=port,

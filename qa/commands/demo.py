@@ -31,22 +31,15 @@ def demo(
 
 def _serve(run: DemoRun, port: int) -> None:
     """Serve the demo's UI on loopback, its recordings played redacted, until Ctrl+C."""
-    from qa.config import Settings
+    from qa.commands.serve import serve_review_ui
     from qa.console import err_console
     from qa.demo.project import DEMO_ROLE, DEMO_USER
-    from qa.review.playback import Playback
-    from qa.stages.factories import taxonomy_tag_names
-    from review_ui.app import serve as serve_ui
 
-    settings = Settings.from_env()
-    err_console().print(
-        f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)\n"
-        f"sign in as [bold]{DEMO_USER}[/bold] with password [bold]{run.password}[/bold]"
-        f" (role {DEMO_ROLE}; new each run; add your own with qa users add)"
-    )
-    playback = Playback([run.data], redaction=settings.redaction)
-    try:
-        serve_ui(run.engine, host="127.0.0.1", port=port, playback=playback,
-                 tag_names=taxonomy_tag_names(settings))  # fmt: skip
-    finally:
-        playback.close()
+    def announce() -> None:
+        err_console().print(
+            f"[bold green]review UI:[/bold green] http://127.0.0.1:{port}  (Ctrl+C to stop)\n"
+            f"sign in as [bold]{DEMO_USER}[/bold] with password [bold]{run.password}[/bold]"
+            f" (role {DEMO_ROLE}; new each run; add your own with qa users add)"
+        )
+
+    serve_review_ui(run.engine, host="127.0.0.1", port=port, roots=[run.data], announce=announce)

@@ -51,29 +51,23 @@ def list_calls(
     reviewed: bool | None = None,
 ) -> list[reads.CallRow]:
     """``qa.store.reads.list_calls``: calls newest first, filtered."""
-    with session_scope(engine) as s:
-        return reads.list_calls(
-            session=s, agent=agent, tag=tag, csat_min=csat_min, csat_max=csat_max,
-            reviewed=reviewed,
-        )  # fmt: skip
+    return transact(engine, reads.list_calls, agent=agent, tag=tag, csat_min=csat_min,
+                    csat_max=csat_max, reviewed=reviewed)  # fmt: skip
 
 
 def call_detail(engine: Engine, call_id: int) -> reads.CallDetail:
     """``qa.store.reads.call_detail``; raises ``CallNotFound``."""
-    with session_scope(engine) as s:
-        return reads.call_detail(session=s, call_id=call_id)
+    return transact(engine, reads.call_detail, call_id=call_id)
 
 
 def list_agents(engine: Engine) -> list[reads.AgentRow]:
     """``qa.store.reads.list_agents``: agents with calls, by name."""
-    with session_scope(engine) as s:
-        return reads.list_agents(session=s)
+    return transact(engine, reads.list_agents)
 
 
 def list_tag_names(engine: Engine) -> list[str]:
     """``qa.store.reads.list_tag_names``: every tag name stored on a call, sorted."""
-    with session_scope(engine) as s:
-        return reads.list_tag_names(session=s)
+    return transact(engine, reads.list_tag_names)
 
 
 def record_tag_decision(
@@ -81,29 +75,23 @@ def record_tag_decision(
 ) -> None:
     """``qa.store.writes.record_tag_decision``, committed; raises ``CallNotFound`` or
     ValueError (an empty or too long tag name)."""
-    with session_scope(engine) as s:
-        writes.record_tag_decision(
-            session=s, call_id=call_id, tag=tag, present=present, reviewer=reviewer
-        )
+    transact(engine, writes.record_tag_decision, call_id=call_id, tag=tag, present=present,
+             reviewer=reviewer)  # fmt: skip
 
 
 def add_review(
     engine: Engine, *, call_id: int, reviewer: str, scorecard: dict[str, Any], notes: str
 ) -> None:
     """``qa.store.writes.add_review``, committed; raises ``CallNotFound``."""
-    with session_scope(engine) as s:
-        writes.add_review(
-            session=s, call_id=call_id, reviewer=reviewer, scorecard=scorecard, notes=notes
-        )
+    transact(engine, writes.add_review, call_id=call_id, reviewer=reviewer,
+             scorecard=scorecard, notes=notes)  # fmt: skip
 
 
 def live_themes(engine: Engine) -> list[themes.ThemeView]:
     """``qa.store.themes.live_themes``: themes with members, largest first."""
-    with session_scope(engine) as s:
-        return themes.live_themes(session=s)
+    return transact(engine, themes.live_themes)
 
 
 def theme_members(engine: Engine, cluster_id: int, limit: int) -> themes.ThemeMembers:
     """``qa.store.themes.theme_members``: a theme's closest member texts and their count."""
-    with session_scope(engine) as s:
-        return themes.theme_members(session=s, cluster_id=cluster_id, limit=limit)
+    return transact(engine, themes.theme_members, cluster_id=cluster_id, limit=limit)
