@@ -1,8 +1,9 @@
 """Rules first, the learned model for what they miss.
 
 Every rule hit is kept as is (``method="rule"``, score 1.0). The model adds a tag the rules
-did not find in that text when its probability reaches ``model_threshold``
-(``method="model"``, score = probability, evidence = its best sentence by spaCy's split).
+did not find in that text when its probability reaches the tag's cross-validated cut-off
+(``LearnedTagger.cutoff``; ``model_threshold`` overrides it for every tag) (``method="model"``,
+score = probability, evidence = its best sentence by spaCy's split).
 
 Negation guard: embeddings barely tell "I had to repeat everything" from "I did not have to
 repeat anything". So a sentence may not support a model hit for a tag when (a) the rule
@@ -38,7 +39,7 @@ class CombinedTagger:
         self,
         rules: RuleTagger | None = None,
         model: Any = None,
-        model_threshold: float = 0.5,
+        model_threshold: float | None = None,
         prefilter: bool = True,
     ):
         self.rules = rules
@@ -98,7 +99,7 @@ class CombinedTagger:
             parse = self.prefilter_.candidates(texts, source)
         proba = model.predict_proba(texts) if model is not None and texts else None
         if proba is not None:
-            hot = (proba >= self.model_threshold).any(axis=1)
+            hot = (proba >= model.cutoffs(self.model_threshold)).any(axis=1)
             parse = [p or bool(h) for p, h in zip(parse, hot, strict=True)]
         rule_hits: list[list[TagHit]] = [[] for _ in texts]
         spans: list[list[tuple[int, int]]] = [[(0, len(t))] for t in texts]

@@ -2,8 +2,11 @@
 
 ``build_insights_tab(engine)`` is called inside ``build_app``'s ``gr.Tabs()``: it adds an
 "Insights" tab with the same sections as the nightly HTML report (``qa.report.insights``): KPI
-tiles, actions (triggers) with the calls to review, the driver tables, repeat contacts and
-broken callback promises, daily trends, themes and the survey-bias check. The numbers are
+tiles, actions (triggers) with the calls to review, the driver tables (each row marked "said"
+- a tag on what the customer or agent said - or "recorded" - a ``call:`` feature the phone
+system recorded - with a legend, and each tag's measured precision / recall and mis-tagging
+sensitivity line), repeat contacts and broken callback promises, daily trends, themes and the
+survey-bias check. The numbers are
 computed when the tab is opened or refreshed (``api_name="insights"``), not at page load.
 
 Call ids in the tab link to ``?call=<external id>``; ``call_from_query`` opens such a link
@@ -96,7 +99,7 @@ def build_insights_tab(engine: Engine) -> gr.Tab:
         titles = {
             "kpis": "Key numbers",
             "actions": "Actions",
-            "drivers": "What drives the scores",
+            "drivers": "What drives the scores (what was said, what was recorded)",
             "repeats": "Repeat contacts and callback promises",
             "trends": "Daily trends",
             "themes": "Top themes",

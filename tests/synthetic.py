@@ -16,6 +16,13 @@ Score effects are applied as whole-point shifts (a fractional effect as a random
 point), from base distributions chosen so that no shifted score is clipped: the expected
 shift is exactly the effect. Binary outcomes are Bernoulli with the stated rates.
 
+The phone system's own fields agree with the true events: ``transferred`` is set on every
+``transfer`` call and ``long-wait`` calls waited 240 s more (so ``call:transferred`` and
+``call:wait>120s`` mark the same calls as those tags). ``tag_recall`` makes the *tags* miss
+events, as a tagger does (the issue-11 export: 92 of 280 transfers tagged), while effects,
+``transferred`` and waits still follow the true events; the misses come from their own
+random stream, so the calls, surveys and true events are those of the same seed without it.
+
 Repeat contacts: calls come in per-customer chains; after each call the same customer
 calls again 2-40 h later with probability ``REPEAT_BASE`` + effects, so every call's
 ``repeated`` flag (``qa.metrics.contacts.contact_flags``, 48 h window) follows the model exactly.
@@ -147,14 +154,18 @@ def make_synthetic(
     survey_rate: float = 0.6,
     talk_scale: float = 1.0,
     id_prefix: str = "S",
+    tag_recall: Mapping[str, float] | None = None,
 ) -> SyntheticData:
     """``n_calls`` calls spread over ``days`` days from ``start`` (see module docstring).
 
     ``prevalence`` overrides tag probabilities (merged with ``PREVALENCE``); ``talk_scale``
-    scales talk time (AHT); ``id_prefix`` keeps ids unique when combining datasets.
+    scales talk time (AHT); ``id_prefix`` keeps ids unique when combining datasets;
+    ``tag_recall``: tag -> probability that a call with the event gets the tag (default 1).
     """
     effects = effects or SyntheticEffects()
     rng = random.Random(seed)
+    misses = random.Random(seed + 7919)  # its own stream: the true events do not change
+    recall = dict(tag_recall or {})
     rates = {**PREVALENCE, **(prevalence or {})}
     calls: list[CallFact] = []
     surveys: list[SurveyFact] = []
@@ -180,7 +191,7 @@ def make_synthetic(
                 acw_seconds=0.0 if abandoned else round(rng.uniform(20, 60), 1),
                 abandoned=abandoned, transferred="transfer" in drawn,
             ))  # fmt: skip
-            tags[cid] = frozenset(drawn)
+            tags[cid] = frozenset(t for t in sorted(drawn) if misses.random() < recall.get(t, 1.0))
             if not abandoned and rng.random() < survey_rate:
                 surveys.append(_survey(rng, cid, queue, drawn, effects))
             p_repeat = REPEAT_BASE + sum(e for t, e in effects.repeat.items() if t in drawn)

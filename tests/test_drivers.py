@@ -20,6 +20,7 @@ from qa.why.drivers import (
     why,
     why_by,
 )
+from qa.why.quality import load_tag_quality
 from qa.why.stats import (
     analyse_frame,
     bh_qvalues,
@@ -173,13 +174,23 @@ def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
         session.add(Tag(call_id=call.id, tag="agent-praise", method="human", present=True))
         session.commit()
         data = load_driver_data(session, outcome="csat")
+        quality = load_tag_quality(session)
         from_db = why(session, outcome="csat")
         by_queue = why_by(session, by="queue", outcome="fcr")
         legacy = tag_drivers(session=session)
 
     tags = {cid: set(names) for cid, names in small.tags.items()}
     tags[tagged] = (tags[tagged] - {"re-explain"}) | {"agent-praise"}
-    expected = analyse(frame_from_facts(small.calls, small.surveys, tags, outcome="csat"))
+    # why() measures tag quality from the two decisions: the frame-only analysis gets the same
+    expected = analyse(
+        frame_from_facts(small.calls, small.surveys, tags, outcome="csat"), quality=quality
+    )
+    assert (quality["re-explain"].rejected, quality["re-explain"].precision) == (1, 0.0)
+    assert (quality["agent-praise"].added, quality["agent-praise"].recall) == (1, 0.0)
+    # one rejection: precision 0, and a tag that is never right cannot be corrected
+    text = format_analysis(from_db)
+    assert "re-explain: measured precision 0.00 [0.00, 0.79] of 1, recall \u2013 (no" in text
+    assert "the tag is too noisy to correct" in text
     if tagged in set(data.frame["external_id"]):
         row = data.frame.set_index("external_id").loc[tagged]
         assert row["re-explain"] == 0 and row["agent-praise"] == 1
@@ -224,7 +235,11 @@ def test_cli_json_and_table(synthetic_db: str) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows and all(tuple(row) == DRIVER_KEYS for row in rows)
-    assert rows[0]["tag"] == "transfer" and -1 < rows[0]["effect"] < 0  # a rate difference
+    # call:transferred is transfer's recorded twin, on the very same calls in the synthetic
+    # data: the same impact, and it sorts first by name
+    assert [r["tag"] for r in rows[:2]] == ["call:transferred", "transfer"]
+    assert [r["kind"] for r in rows[:2]] == ["recorded", "said"]
+    assert -1 < rows[0]["effect"] < 0  # a rate difference
     assert rows[-1]["status"] == "insufficient" and rows[-1]["n_with"] < 40
     assert rows[-1]["effect"] is None
 
@@ -234,6 +249,33 @@ def test_cli_json_and_table(synthetic_db: str) -> None:
 
     groups = json.loads(_run("--db", synthetic_db, "--by", "team", "--format", "json").stdout)
     assert [g["group"] for g in groups] == ["A", "B", "C"]
+
+
+def test_cli_call_driver_and_recall_options(synthetic_db: str) -> None:
+    def tags(*args: str) -> dict[str, dict]:
+        result = _run("--db", synthetic_db, "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        return {row["tag"]: row for row in json.loads(result.stdout)}
+
+    default = tags()
+    assert default["call:wait>120s"]["kind"] == "recorded" and "call:wait>20s" in default
+    assert default["re-explain"]["kind"] == "said"
+    assert default["re-explain"]["recall_used"] == 0.7  # no decisions: the assumed recall
+    assert default["call:transferred"]["sensitivity"] is None  # recorded: nothing to correct
+    assert not any(name.startswith("call:") for name in tags("--no-call-drivers"))
+    other = tags("--long-wait-seconds", "200", "--hold-seconds", "30", "--assume-recall", "0.5")
+    assert "call:wait>200s" in other and "call:wait>120s" not in other
+    assert "call:hold>30s" in other
+    assert other["re-explain"]["recall_used"] == 0.5
+    assert other["re-explain"]["corrected_low"] < other["re-explain"]["adjusted_ci_low"]
+
+    table = _run("--db", synthetic_db).stdout
+    assert " from " in table.splitlines()[1] and "recorded" in table
+    assert "from: said = a tag on what the customer or agent said" in table
+    assert "re-explain: if this tag's recall is 0.70 (assumed" in table
+    assert "twins (one event, said and recorded): transfer ~ call:transferred" in table
+    bad = _run("--db", synthetic_db, "--assume-recall", "0")
+    assert bad.exit_code == 2 and "assume-recall" in bad.output
 
 
 def test_cli_compare(synthetic_db: str) -> None:

@@ -65,12 +65,18 @@ def test_tag_missing_column_is_a_clear_error(tmp_path: Path) -> None:
     assert "no column 'comment'" in result.output and "'id', 'text'" in result.output
 
 
-def test_tag_combined_without_a_model_says_how_to_train(tmp_path: Path) -> None:
-    path = _csv(tmp_path / "in.csv", [["comment"], ["hello"]])
+def test_tag_combined_without_a_trained_model_uses_the_default_model(tmp_path: Path) -> None:
+    # No `qa text train` model in --models-dir: the default model built from the example
+    # bank (first use builds it into the cache) tags a paraphrase no rule matches.
+    comment = "Listened to the same tune for forty minutes."
+    path = _csv(tmp_path / "in.csv", [["comment"], [comment]])
     result = runner.invoke(
         app, ["tag", str(path), "--model", "combined", "--models-dir", str(tmp_path)]
     )
-    assert result.exit_code == 1 and "qa text train" in result.output
+    assert result.exit_code == 0, result.output
+    assert "default model" in result.output
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {(t["tag"], t["method"]) for t in row["tags"]} >= {("long-wait", "model")}
 
 
 # ------------------------------------------------------------- training (fake embedder)
@@ -99,14 +105,18 @@ def test_train_labels_prints_cv_table_and_saves_model(tmp_path: Path, fake_embed
     labels = _csv(tmp_path / "labels.csv", LABELS)
     models = tmp_path / "models"
     result = runner.invoke(
-        app, ["train", str(labels), "--no-taxonomy", "--models-dir", str(models), "--folds", "3"]
-    )
+        app,
+        ["train", str(labels), "--no-taxonomy", "--no-bank", "--models-dir", str(models),
+         "--folds", "3"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "precision" in result.output and "long-wait" in result.output
     assert (models / "learned-tagger.joblib").is_file()
     as_json = runner.invoke(
-        app, ["train", str(labels), "--no-taxonomy", "--models-dir", str(models), "--json"]
-    )
+        app,
+        ["train", str(labels), "--no-taxonomy", "--no-bank", "--models-dir", str(models),
+         "--json"],
+    )  # fmt: skip
     report = json.loads(as_json.stdout)
     assert report["tags"] == ["agent-rude", "long-wait"]
     assert {row["tag"] for row in report["cv"]} == {"agent-rude", "long-wait"}

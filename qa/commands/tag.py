@@ -110,8 +110,16 @@ def _retrain(engine: Any, models_dir: Path, taxonomy: Path | None, console: Any)
     )
     for s in report.scores:
         f1 = "—" if s.f1 is None else f"{s.f1:.2f}"
-        console.print(f"  {s.tag}: cross-validated F1 {f1} ({s.positives} positive)")
+        cut = f", cut-off {s.threshold:.2f}" if s.tag not in report.weak else ""
+        console.print(f"  {s.tag}: cross-validated F1 {f1} ({s.positives} positive{cut})")
+    for tag_name, why in report.weak.items():
+        console.print(f"  [bold red]WEAK TAG {tag_name}[/bold red]: {why}")
     for tag_name, why in report.skipped.items():
-        console.print(f"  [yellow]not learned:[/yellow] {tag_name}: {why}")
+        console.print(f"  [bold red]NOT LEARNED {tag_name}[/bold red]: {why}; rules only")
+    if report.weak or report.skipped:
+        console.print(
+            "  [red]Add examples of these tags (confirm or add them in the review UI, or "
+            "list them in a labels file for `qa text train`), then retrain.[/red]"
+        )
     if report.unused:
         console.print(f"  {report.unused} reviewer decision(s) had no text to learn from")

@@ -48,8 +48,9 @@ def tag(
         TaggerChoice,
         typer.Option(
             "--model",
-            help="rules: taxonomy patterns only; combined: rules + the trained model; "
-            "auto: combined when a trained model exists, else rules.",
+            help="rules: taxonomy patterns only; combined (= auto): rules + the learned "
+            "model (the trained one when `qa text train` / `qa tag --retrain` made one, "
+            "else the default model built from the example bank on first use).",
         ),
     ] = TaggerChoice.auto,
     source: Annotated[
@@ -57,8 +58,14 @@ def tag(
     ] = Source.comment,
     models_dir: ModelsDirOption = None,
     threshold: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Model probability needed for a tag.")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Model probability needed for a tag (default: each tag's cross-validated "
+            "cut-off).",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -85,24 +92,31 @@ def tag(
             _write_csv(out, table, hits)
 
 
-def make_tagger(choice: TaggerChoice, models_dir: Path | None, threshold: float) -> Any:
-    from classify import RuleTagger
+def make_tagger(choice: TaggerChoice, models_dir: Path | None, threshold: float | None) -> Any:
+    """Rules only, or rules + the learned model (``qa.stages.factories.learned_model``)."""
+    from classify import RuleTagger, load_taxonomy
     from classify.combined import CombinedTagger
-    from classify.model_store import MODEL_FILE, default_models_dir
+    from classify.model_store import MODEL_FILE
+    from qa.config import Settings
     from qa.console import err_console
+    from qa.stages.factories import learned_model, trained_model_path
 
-    path = (models_dir or default_models_dir()) / MODEL_FILE
-    if choice is TaggerChoice.rules or (choice is TaggerChoice.auto and not path.is_file()):
+    if choice is TaggerChoice.rules:
         # Rules only; the prefilter skips the parse for texts no pattern can match.
         return CombinedTagger(RuleTagger(), None).fit()
-    from classify.learned import LearnedTagger
-
+    settings = Settings.from_env()
+    trained = trained_model_path(settings) if models_dir is None else models_dir / MODEL_FILE
+    console = err_console()
     try:
-        learned = LearnedTagger.load(path)
+        taxonomy = load_taxonomy()
+        with console.status("loading the tagging model"):
+            learned, which = learned_model(
+                settings, taxonomy, trained=trained, announce=console.print
+            )
     except (FileNotFoundError, ValueError, TypeError) as exc:
         raise fail(f"{exc} (or use --model rules)") from None
-    err_console().print(f"using rules + trained model {path}")
-    return CombinedTagger(RuleTagger(), learned, model_threshold=threshold).fit()
+    console.print(f"using {which}")
+    return CombinedTagger(RuleTagger(taxonomy), learned, model_threshold=threshold).fit()
 
 
 def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) -> list[list[Any]]:

@@ -28,6 +28,14 @@ def train(
         bool,
         typer.Option("--taxonomy/--no-taxonomy", help="Add the taxonomy's example sentences."),
     ] = True,
+    bank: Annotated[
+        bool,
+        typer.Option(
+            "--bank/--no-bank",
+            help="Add the example bank the default model is built from "
+            "(models/tag_examples.jsonl).",
+        ),
+    ] = True,
     models_dir: ModelsDirOption = None,
     folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds.")] = 5,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -37,6 +45,11 @@ def train(
     from qa.stages import retrain as training
 
     examples: list[Any] = []
+    if bank:  # first, so that a labels file or reviewers overrule it (``merge``)
+        try:
+            examples += training.bank_examples()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
     if labels is not None:
         from classify.learned import label_sets
 
@@ -63,7 +76,7 @@ def train(
             raise fail(f"cannot read reviewer decisions from {db or '(default)'}: {exc}") from exc
         examples += human
     if not examples:
-        raise fail("nothing to train on: give LABELS.csv, --from-db, or keep --taxonomy")
+        raise fail("nothing to train on: give LABELS.csv, --from-db, or keep --taxonomy / --bank")
     try:
         report = training.train(
             examples, models_dir=models_dir, taxonomy=taxonomy, folds=folds, unused=unused
@@ -83,20 +96,24 @@ def _print_train(report: Any, json_out: bool) -> None:
         print(json.dumps({"model": str(report.path), **report.metadata}, indent=2))
         return
     table = Table(title=f"cross-validated per tag ({report.path})")
-    for name in ("tag", "pos", "neg", "precision", "recall", "F1", "folds", "calibration"):
+    for name in ("tag", "pos", "neg", "precision", "recall", "F1", "cut-off", "folds",
+                 "calibration"):  # fmt: skip
         table.add_column(name, justify="left" if name in ("tag", "calibration") else "right")
 
     def fmt(x: float | None) -> str:
         return "—" if x is None else f"{x:.2f}"
 
     for s in report.scores:
+        cut = "off" if s.tag in report.weak else f"{s.threshold:.2f}"
         table.add_row(s.tag, str(s.positives), str(s.negatives), fmt(s.precision),
-                      fmt(s.recall), fmt(s.f1), str(s.folds), s.calibration)  # fmt: skip
+                      fmt(s.recall), fmt(s.f1), cut, str(s.folds), s.calibration)  # fmt: skip
     Console(highlight=False, width=110).print(table)
     err = err_console()
     counts = ", ".join(f"{v} {k}" for k, v in report.examples.items())
     err.print(f"trained on {counts} examples in {report.seconds:.1f}s -> {report.path}")
+    for tag_name, why in report.weak.items():
+        err.print(f"[bold red]WEAK TAG {tag_name}[/bold red]: {why}")
     for tag_name, why in report.skipped.items():
-        err.print(f"[yellow]not learned:[/yellow] {tag_name}: {why}")
+        err.print(f"[bold red]NOT LEARNED {tag_name}[/bold red]: {why}; rules only")
     if report.unused:
         err.print(f"{report.unused} reviewer decision(s) had no text to learn from")

@@ -24,6 +24,7 @@ from qa.commands.options import (
 
 if TYPE_CHECKING:
     from qa.why.data import DriverData
+    from qa.why.results import TagQuality
 
 
 class Outcome(StrEnum):
@@ -82,17 +83,44 @@ def why(
         ),
     ] = None,
     window_hours: WindowHoursOption = None,
+    long_wait_seconds: Annotated[
+        float, typer.Option(min=0, help="Threshold of the call:wait>{L}s driver.")
+    ] = 120.0,
+    hold_seconds: Annotated[
+        float, typer.Option(min=0, help="Threshold of the call:hold>{H}s driver.")
+    ] = 120.0,
+    no_call_drivers: Annotated[
+        bool,
+        typer.Option(
+            "--no-call-drivers",
+            help="Leave out the call: drivers the phone system recorded (transfer, waits, "
+            "hold, earlier contacts); analyse tags (and themes) only.",
+        ),
+    ] = False,
+    assume_recall: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            max=1.0,
+            help="Recall assumed for a tag's sensitivity line when no reviewer decision "
+            "measured it.",
+        ),
+    ] = 0.7,
     fmt: Annotated[WhyFormat, typer.Option("--format", help="Output format.")] = WhyFormat.table,
     db: DbOption = None,
 ) -> None:
-    """Drivers of an outcome: per tag prevalence, effect with 95% CI, q-value, adjusted effect,
-    impact (most harmful first). See qa.why.stats for the definitions."""
+    """Drivers of an outcome: per tag (said) and call: feature (recorded) prevalence, effect
+    with 95% CI, q-value, adjusted effect, impact (most harmful first), and each tag's
+    measured precision / recall with its mis-tagging sensitivity line. See qa.why.stats for
+    the definitions."""
     from sqlmodel import Session
 
     from qa.config import Settings
     from qa.metrics.base import KpiOptions
     from qa.why.change import compare_periods, format_change
     from qa.why.data import load_driver_data
+    from qa.why.quality import load_tag_quality
+    from qa.why.structured import CallDriverOptions
 
     start, end = period(since, until)
     try:
@@ -117,24 +145,42 @@ def why(
             text = json.dumps(change.to_dict(), indent=2, default=str)
             typer.echo(text if fmt is WhyFormat.json else format_change(change))
             return
-        data = load_driver_data(
-            session, outcome=outcome.value, since=start, until=end,
-            window_hours=settings.window_hours,
-        )  # fmt: skip
+        call_drivers = None
+        if not no_call_drivers:
+            call_drivers = CallDriverOptions(
+                settings.service_level_seconds, long_wait_seconds, hold_seconds
+            )
+        try:
+            data = load_driver_data(
+                session, outcome=outcome.value, since=start, until=end,
+                window_hours=settings.window_hours, call_drivers=call_drivers,
+            )  # fmt: skip
+        except ValueError as exc:  # e.g. a repeat window outside 24-72 h
+            raise fail(str(exc)) from exc
+        quality = load_tag_quality(session)
 
-    _print_drivers(data, by, chosen, min_n, fmt)
+    _print_drivers(data, by, chosen, min_n, fmt, (quality, assume_recall))
 
 
 def _print_drivers(
-    data: DriverData, by: By | None, controls: tuple[str, ...], min_n: int, fmt: WhyFormat
+    data: DriverData,
+    by: By | None,
+    controls: tuple[str, ...],
+    min_n: int,
+    fmt: WhyFormat,
+    tagging: tuple[dict[str, TagQuality], float],
 ) -> None:
-    """Analyse ``data`` (per ``by`` group when given) and print the table(s) or the JSON."""
+    """Analyse ``data`` (per ``by`` group when given) and print the table(s) or the JSON;
+    ``tagging`` = (measured tag quality, assumed recall) for the sensitivity lines."""
     from qa.console import err_console
     from qa.why.drivers import analyse, analyse_by, drivers_json, format_analysis
 
     console = err_console()
+    quality, assume_recall = tagging
     if by is None:
-        analysis = analyse(data, controls=controls, min_n=min_n)
+        analysis = analyse(
+            data, controls=controls, min_n=min_n, quality=quality, assume_recall=assume_recall
+        )
         if fmt is WhyFormat.json:
             for note in analysis.notes:
                 console.print(f"note: {note}")
@@ -142,7 +188,10 @@ def _print_drivers(
         else:
             typer.echo(format_analysis(analysis))
         return
-    groups = analyse_by(data, by.value, controls=controls, min_n=min_n)
+    groups = analyse_by(
+        data, by.value, controls=controls, min_n=min_n, quality=quality,
+        assume_recall=assume_recall,
+    )  # fmt: skip
     if fmt is WhyFormat.json:
         typer.echo(json.dumps([g.to_dict() for g in groups], indent=2))
         return

@@ -93,6 +93,7 @@ table.qa td { border-bottom: 1px solid #f3f4f6; padding: 5px 8px;
 table.qa td.num, table.qa th.num { text-align: right; white-space: nowrap; }
 table.qa tr.sig td { font-weight: 600; }
 table.qa tr.insufficient td { color: #9ca3af; }
+table.qa tr.recorded td { background: #f0f7ff; }
 .split { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px;
   align-items: start; }
 .pill { display: inline-block; border-radius: 999px; padding: 0 8px; font-size: 12px;

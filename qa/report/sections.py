@@ -17,6 +17,7 @@ from qa.report.fragments import call_links, pct, table
 if TYPE_CHECKING:
     from qa.metrics.triggers import Trigger
     from qa.report.model import DriverSection, Insights
+    from qa.why.results import DriverAnalysis
 
 MAX_DRIVERS = 12
 
@@ -69,9 +70,27 @@ def triggers_html(insights: Insights, ui_url: str) -> str:
 # --- drivers ---------------------------------------------------------------------------------
 
 
+def _quality_html(analysis: DriverAnalysis) -> str:
+    """The legend (said / recorded / theme) and each tag's measured quality and
+    mis-tagging sensitivity line (``qa.why.sensitivity``)."""
+    from qa.why.text import LEGEND, quality_lines
+
+    legend = f'<div class="muted legend">{escape(LEGEND)}</div>'
+    lines = quality_lines(analysis.drivers)
+    if not lines:
+        return legend
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return (
+        f'{legend}<div class="muted">Tag quality and mis-tagging: the adjusted effect divided '
+        "by the attenuation that a tag's recall and precision cause (assumes tagging errors "
+        f'unrelated to the outcome and the controls).</div><ul class="muted sens">{items}</ul>'
+    )
+
+
 def _driver_section(section: DriverSection) -> str:
     from qa.report.charts import impact_chart
     from qa.why.drivers import OK, OUTCOME_LABELS, driver_rows
+    from qa.why.results import RECORDED
 
     label = OUTCOME_LABELS.get(section.outcome, section.outcome)
     if section.analysis is None:
@@ -82,9 +101,18 @@ def _driver_section(section: DriverSection) -> str:
         return f'<h3>{escape(label)}</h3><p class="empty">No tagged calls with this outcome.</p>'
     rows = driver_rows(drivers, a.outcome)
     headers = list(rows[0])
-    numeric = {i for i, h in enumerate(headers) if h not in ("tag", "note")}
+    numeric = {i for i, h in enumerate(headers) if h not in ("tag", "from", "note")}
+    # a recorded (call:) row is styled apart from said tags, besides its "from" cell
     classes = [
-        "insufficient" if d.status != OK else ("sig" if d.significant else "") for d in drivers
+        " ".join(
+            c
+            for c in (
+                "insufficient" if d.status != OK else ("sig" if d.significant else ""),
+                "recorded" if d.kind == RECORDED else "",
+            )
+            if c
+        )
+        for d in drivers
     ]
     body = table(headers, ([escape(r[h]) for h in headers] for r in rows), numeric, classes, True)
     chart = impact_chart(a)
@@ -92,12 +120,13 @@ def _driver_section(section: DriverSection) -> str:
     mean = "\u2013" if a.mean is None else (f"{a.mean:.1%}" if a.binary else f"{a.mean:.2f}")
     notes = "".join(f'<div class="muted">{escape(n)}</div>' for n in a.notes)
     more = len(a.drivers) - len(drivers)
-    more_html = f'<div class="muted">{more} more tags not shown.</div>' if more > 0 else ""
+    more_html = f'<div class="muted">{more} more drivers not shown.</div>' if more > 0 else ""
     return (
         f"<h3>{escape(label)}: {mean} over {a.n} calls</h3>"
         f'<div class="muted">Adjusted for {escape(", ".join(a.controls) or "nothing")} '
-        f"({escape(a.model)}); bold rows: adjusted 95 % interval excludes 0; grey rows: too few "
-        f"calls (minimum {a.min_n}).</div>{body}{more_html}{notes}{img}"
+        f"({escape(a.model)}); bold rows: adjusted 95 % interval excludes 0; tinted rows: "
+        "recorded by the phone system, not said; grey rows: too few "
+        f"calls (minimum {a.min_n}).</div>{body}{more_html}{_quality_html(a)}{notes}{img}"
     )
 
 

@@ -74,12 +74,41 @@ def trained_model_path(settings: Settings) -> Path:
     return settings.models_dir / "trained" / MODEL_FILE
 
 
-def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tuple[Any, str]:
+def learned_model(
+    settings: Settings,
+    taxonomy: Taxonomy,
+    *,
+    trained: Path | None = None,
+    announce: Callable[[str], Any] | None = None,
+) -> tuple[Any, str]:
+    """The learned tagger runs use, and a line saying which it is.
+
+    The model trained on reviewers' decisions (``qa tag --retrain`` / ``qa text train``,
+    at ``trained``, default ``trained_model_path``) when there is one, else the default
+    model built from the example bank (``classify.default_model``; built on first use and
+    cached, ``announce`` says so)."""
+    from classify.learned import LearnedTagger
+
+    path = trained if trained is not None else trained_model_path(settings)
+    if path.is_file():
+        return LearnedTagger.load(path), f"rules + trained model {path}"
+    from classify.default_model import default_model
+
+    model = default_model(taxonomy=taxonomy, announce=announce)
+    return model, "rules + default model (example bank)"
+
+
+def default_tagger(
+    settings: Settings,
+    taxonomy_path: Path | None = None,
+    *,
+    announce: Callable[[str], Any] | None = None,
+) -> tuple[Any, str]:
     """The tagger every run uses, and its version string (a new version re-tags every call).
 
-    The taxonomy's rules, plus the learned model when one was trained (``qa tag --retrain``
-    or ``qa text train``), callback promises in agent turns, and transfer announcements
-    with their reasons.
+    The taxonomy's rules with the learned model (``learned_model``: the trained one, else
+    the default one), callback promises in agent turns, and transfer announcements with
+    their reasons.
     """
     from classify.chain import TaggerChain
     from classify.combined import CombinedTagger
@@ -88,10 +117,8 @@ def default_tagger(settings: Settings, taxonomy_path: Path | None = None) -> tup
     from classify.transfer_tags import TransferTagger
 
     taxonomy = default_taxonomy(settings, taxonomy_path)
-    model_path = trained_model_path(settings)
-    combined = CombinedTagger(
-        RuleTagger(taxonomy=taxonomy), model_path if model_path.exists() else None
-    )
+    model, _ = learned_model(settings, taxonomy, announce=announce)
+    combined = CombinedTagger(RuleTagger(taxonomy=taxonomy), model)
     transfers = TransferTagger()
     tagger = TaggerChain([combined, PromiseTagger(), transfers]).fit()
     return tagger, f"rules:{combined.version}+promises:1+{transfers.version}"

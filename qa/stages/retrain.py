@@ -1,7 +1,9 @@
 """Training data for the learned tagger and the retraining entry point (``qa tag --retrain``).
 
-Examples come from three places, each with the tags it has *knowledge* of:
+Examples come from four places, each with the tags it has *knowledge* of:
 
+- the example bank (``models/tag_examples.jsonl``, what the default model is built from):
+  closed world over the tags the bank labels;
 - the taxonomy: each example sentence is a positive for its tag (and for any other tag the
   rule tagger finds in it) and a negative for every other tag, including tags reviewers
   added (they need negatives to be learned); each negative example is a negative for its
@@ -37,7 +39,7 @@ class Example:
     text: str
     tags: frozenset[str]
     known: frozenset[str] | None
-    origin: str  # "taxonomy" | "human" | "labels"
+    origin: str  # "bank" | "taxonomy" | "human" | "labels"
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,20 @@ class TrainReport:
     examples: dict[str, int]
     scores: tuple[Any, ...]  # classify.model_store.TagScore, one per learned tag
     skipped: dict[str, str] = field(default_factory=dict)
+    weak: dict[str, str] = field(default_factory=dict)
+    """Tags whose cross-validated F1 is below the floor: their model hits are off."""
     unused: int = 0  # human decisions with no text to learn from
     seconds: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def bank_examples(bank: Any = None) -> list[Example]:
+    """Examples from the example bank (default: the shipped one)."""
+    from classify.example_bank import ExampleBank, load_bank
+
+    bank = bank if isinstance(bank, ExampleBank) else load_bank(bank)
+    known = frozenset(bank.tags)
+    return [Example(ex.text, ex.tags, known, "bank") for ex in bank]
 
 
 def taxonomy_examples(taxonomy: Any, rules: Any = None) -> list[Example]:
@@ -162,12 +175,13 @@ def train(
     taxonomy: Any = None,
     embedder: Any = None,
     folds: int = 5,
-    C: float = 1.0,
+    C: float | None = None,
     calibration: str | None = "sigmoid",
     unused: int = 0,
 ) -> TrainReport:
     """Fit a ``LearnedTagger`` on ``examples``, cross-validate it per tag, save it (with
     metadata) as ``models_dir/learned-tagger.joblib``."""
+    from classify.default_model import DEFAULT_C, SOURCES
     from classify.learned import LearnedTagger
     from classify.model_store import (
         MODEL_FILE,
@@ -184,10 +198,17 @@ def train(
     y = [set(ex.tags) for ex in examples]
     every = frozenset().union(*(ex.known or ex.tags for ex in examples))
     unknown = [set() if ex.known is None else set(every - ex.known) for ex in examples]
-    tagger = LearnedTagger(embedder=embedder, C=C, calibration=calibration, taxonomy=taxonomy)
+    # Like the default model: customers' words only, per-tag cut-offs from cross-validation.
+    tagger = LearnedTagger(
+        embedder=embedder, C=DEFAULT_C if C is None else C, calibration=calibration,
+        taxonomy=taxonomy, sources=SOURCES,
+    )  # fmt: skip
     X = tagger._embed(texts)
-    tagger.fit_vectors(X, y, unknown)
-    scores = tuple(cross_validate(tagger, X, y, unknown, folds=folds))
+    tagger.fit_vectors(X, y, unknown, texts=texts)
+    scores = tuple(tagger.cv_[tag] for tag in tagger.tags_ if tag in tagger.cv_)
+    if folds != 5 or len(scores) != len(tagger.tags_):
+        design = tagger.design(X, texts)
+        scores = tuple(cross_validate(tagger, design, y, unknown, folds=folds, tune=True))
     counts: dict[str, int] = {}
     for ex in examples:
         for origin in ex.origin.split("+"):
@@ -200,6 +221,8 @@ def train(
         "examples": counts,
         "tags": tagger.tags_,
         "skipped": tagger.skipped_,
+        "weak": tagger.weak_,
+        "thresholds": tagger.thresholds_,
         "calibration": tagger.calibrated_,
         "embedder": {k: v for k, v in vars(tagger.embedder_).items() if not k.endswith("_")}
         if hasattr(tagger.embedder_, "model") else type(tagger.embedder_).__name__,
@@ -209,7 +232,8 @@ def train(
     path = tagger.save(where / MODEL_FILE, metadata)
     return TrainReport(
         path=path, examples=counts, scores=scores, skipped=dict(tagger.skipped_),
-        unused=unused, seconds=time.perf_counter() - began, metadata=metadata,
+        weak=dict(tagger.weak_), unused=unused, seconds=time.perf_counter() - began,
+        metadata=metadata,
     )  # fmt: skip
 
 
@@ -221,13 +245,17 @@ def retrain(
     rules: Any = None,
     embedder: Any = None,
     folds: int = 5,
+    bank: Any = None,
+    use_bank: bool = True,
 ) -> TrainReport:
-    """Train from the taxonomy's examples + every reviewer decision stored in ``engine``
-    (for ``qa tag --retrain``); afterwards re-tag with ``CombinedTagger(rules, model)``."""
+    """Train from the example bank, the taxonomy's examples and every reviewer decision
+    stored in ``engine`` (for ``qa tag --retrain``); afterwards re-tag with
+    ``CombinedTagger(rules, model)``. ``bank``: an ``ExampleBank`` or its path."""
     from classify.taxonomy import Taxonomy, load_taxonomy
 
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
-    examples = taxonomy_examples(tax, rules)
+    examples = bank_examples(bank) if use_bank else []
+    examples += taxonomy_examples(tax, rules)
     with Session(engine) as session:
         human, unused = human_examples(session)
     return train(

@@ -178,9 +178,11 @@ def compare_facts(
     frames, kpis = [], []
     for period in (before, after):
         calls = filter_calls(history, period.since, period.until)
+        # Tags only: twins (transfer ~ call:transferred) in the one decomposing OLS would split
+        # one event's share of the change between them.
         frames.append(frame_from_facts(
             calls, surveys, tags, outcome=outcome, history=history,
-            window_hours=options.window_hours, call_ids=call_ids,
+            window_hours=options.window_hours, call_ids=call_ids, call_drivers=None,
         ))  # fmt: skip
         kpis.append(compute_kpis(calls, surveys, options, history=history))
     terms, residual, notes = decompose(frames[0], frames[1], min_n=min_n)

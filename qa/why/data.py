@@ -10,21 +10,25 @@ One row per call whose outcome was observed:
   the caller passes its own ``repeat_flags``.
 
 Columns: ``FIXED_COLUMNS`` (``y`` is the outcome: score, NPS recoded +100/0/-100, or 0/1)
-plus one 0/1 column per feature (effective tag, human decisions applied; later themes).
+plus one 0/1 column per feature: effective tags (human decisions applied; kind ``said``),
+then the structured ``call:`` drivers the phone system recorded (``qa.why.structured``;
+kind ``recorded``; left out when constant over the rows, or with ``call_drivers=None``),
+then extra features (themes; kind ``theme``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from qa.metrics.base import CallFact, KpiOptions, SurveyFact
 from qa.metrics.contacts import contact_flags
 from qa.metrics.kpis import filter_calls
-from qa.why.results import check_outcome
+from qa.why.results import RECORDED, SAID, THEME, check_outcome
+from qa.why.structured import CallDriverOptions, call_features
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,15 +45,18 @@ length control); ``aht_seconds`` = talk + hold + after-call work; ``call_id`` ma
 
 @dataclass(frozen=True)
 class DriverData:
-    """The analysis frame of one outcome; ``features`` name its 0/1 indicator columns."""
+    """The analysis frame of one outcome; ``features`` name its 0/1 indicator columns and
+    ``kinds`` their ``Driver.kind`` (missing: guessed from the name, ``feature_kind``)."""
 
     outcome: str
     frame: pd.DataFrame
     features: tuple[str, ...]
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     def subset(self, mask: pd.Series) -> DriverData:
         """Rows where ``mask`` is true (e.g. one team, one period); same features."""
-        return DriverData(self.outcome, self.frame[mask].reset_index(drop=True), self.features)
+        frame = self.frame[mask].reset_index(drop=True)
+        return DriverData(self.outcome, frame, self.features, self.kinds)
 
 
 def nps_points(score: int) -> float:
@@ -102,26 +109,37 @@ def frame_from_facts(
     call_ids: Mapping[str, int] | None = None,
     repeat_flags: Mapping[str, bool | None] | None = None,
     extra_features: Mapping[str, Collection[str]] | None = None,
+    call_drivers: CallDriverOptions | None = CallDriverOptions(),
 ) -> DriverData:
     """Build the analysis frame from KPI facts and effective tags (no database).
 
     ``tags``: external id -> tag names. ``history`` (default ``calls``): every call, for the
     repeat flags. ``repeat_flags``: external id -> repeated (``None``: not observable), to
     use another repeat-linking rule. ``extra_features``: feature name -> external ids that
-    have it (themes). Features are every tag seen on an analysed row, then extra features.
+    have it (themes). ``call_drivers``: thresholds of the structured drivers (``None``: none).
+    Features are every tag seen on an analysed row, then the structured drivers that vary
+    over the rows, then extra features.
     """
     import pandas as pd
 
     check_outcome(outcome)
     calls = list(calls)
-    values = _outcomes(
-        outcome, calls, surveys, calls if history is None else list(history), window_hours,
-        repeat_flags,
-    )  # fmt: skip
+    history = calls if history is None else list(history)
+    values = _outcomes(outcome, calls, surveys, history, window_hours, repeat_flags)
     rows = [call for call in calls if call.external_id in values]
     tag_names = sorted({name for call in rows for name in tags.get(call.external_id, ())})
+    kinds = dict.fromkeys(tag_names, SAID)
     extra = dict(extra_features or {})
-    features = tuple(tag_names) + tuple(name for name in extra if name not in tag_names)
+    if call_drivers is not None and rows:
+        recorded = call_features(rows, history, call_drivers, window_hours)
+        clash = set(recorded) & (set(tag_names) | set(extra))
+        if clash:
+            raise ValueError(f"tag or theme names clash with structured drivers: {sorted(clash)}")
+        varying = {n: ids for n, ids in recorded.items() if 0 < len(ids) < len(rows)}
+        kinds.update(dict.fromkeys(varying, RECORDED))
+        extra = {**varying, **extra}
+    kinds.update({name: THEME for name in extra if name not in kinds})
+    features = tuple(kinds)
     clash = set(features) & set(FIXED_COLUMNS)
     if clash:
         raise ValueError(f"feature names clash with frame columns: {sorted(clash)}")
@@ -150,7 +168,7 @@ def frame_from_facts(
         ]
     frame = pd.DataFrame(data, columns=[*FIXED_COLUMNS, *features])
     frame["started_at"] = pd.to_datetime(frame["started_at"])
-    return DriverData(outcome, frame, features)
+    return DriverData(outcome, frame, features, kinds)
 
 
 def load_call_tags(session: Session) -> dict[str, set[str]]:
@@ -176,10 +194,12 @@ def load_driver_data(
     window_hours: float = KpiOptions.window_hours,
     repeat_flags: Mapping[str, bool | None] | None = None,
     extra_features: Mapping[str, Collection[str]] | None = None,
+    call_drivers: CallDriverOptions | None = CallDriverOptions(),
 ) -> DriverData:
     """The analysis frame of ``outcome`` for calls starting in ``[since, until)``.
 
-    Repeat flags come from the whole history in the database (see module docstring).
+    Repeat flags, and the earlier contacts of ``call:repeat`` / ``call:after-abandon``, come
+    from the whole history in the database (see module docstring).
     """
     from sqlmodel import select
 
@@ -199,4 +219,5 @@ def load_driver_data(
         call_ids=call_ids,
         repeat_flags=repeat_flags,
         extra_features=extra_features,
+        call_drivers=call_drivers,
     )

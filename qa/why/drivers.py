@@ -4,7 +4,8 @@ The public entry points for the CLI (``qa why``), the HTML report and the UI:
 
 * ``why(session, outcome=...)`` -> ``DriverAnalysis`` (all calls, or ``since``/``until``);
 * ``why_by(session, by="team", ...)`` -> one ``GroupDrivers`` per team / queue / agent;
-* ``analyse(data)`` -> the same from a ready ``DriverData`` frame (no database);
+* ``analyse(data)`` -> the same from a ready ``DriverData`` frame (no database; pass
+  ``quality`` from ``qa.why.quality.load_tag_quality`` for measured tag quality);
 * ``format_analysis`` / ``driver_rows`` (display cells) / ``drivers_json`` for display
   (rendering lives in ``qa.why.text``; re-exported here).
 
@@ -22,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from qa.metrics.base import KpiOptions
 from qa.why.data import DriverData, load_driver_data
+from qa.why.quality import load_tag_quality
 from qa.why.results import (
     BINARY_OUTCOMES,
     CONTROLS,
+    DEFAULT_ASSUME_RECALL,
     DEFAULT_CONTROLS,
     DEFAULT_MIN_N,
     DRIVER_KEYS,
@@ -34,9 +37,12 @@ from qa.why.results import (
     OUTCOMES,
     Driver,
     DriverAnalysis,
+    TagQuality,
     check_outcome,
 )
+from qa.why.sensitivity import with_quality
 from qa.why.stats import analyse_frame
+from qa.why.structured import CallDriverOptions
 from qa.why.text import (
     MODEL_LABELS,
     OUTCOME_LABELS,
@@ -52,6 +58,7 @@ __all__ = [
     "BINARY_OUTCOMES",
     "BY_COLUMNS",
     "CONTROLS",
+    "DEFAULT_ASSUME_RECALL",
     "DEFAULT_CONTROLS",
     "DEFAULT_MIN_N",
     "DRIVER_KEYS",
@@ -61,6 +68,7 @@ __all__ = [
     "OK",
     "OUTCOMES",
     "OUTCOME_LABELS",
+    "CallDriverOptions",
     "Driver",
     "DriverAnalysis",
     "DriverData",
@@ -115,15 +123,21 @@ def analyse(
     *,
     controls: Sequence[str] = DEFAULT_CONTROLS,
     min_n: int = DEFAULT_MIN_N,
+    quality: Mapping[str, TagQuality] | None = None,
+    assume_recall: float = DEFAULT_ASSUME_RECALL,
 ) -> DriverAnalysis:
-    """Driver analysis of a ready frame (see ``qa.why.stats.analyse_frame``)."""
-    return analyse_frame(
+    """Driver analysis of a ready frame (see ``qa.why.stats.analyse_frame``), with each
+    "said" tag's measured ``quality`` and sensitivity line (``qa.why.sensitivity``; tags
+    without decisions at ``assume_recall``)."""
+    analysis = analyse_frame(
         data.frame,
         outcome=data.outcome,
         features=data.features,
         controls=check_controls(controls),
         min_n=min_n,
+        kinds=data.kinds,
     )
+    return with_quality(analysis, quality, assume_recall)
 
 
 def why(
@@ -137,15 +151,22 @@ def why(
     window_hours: float = KpiOptions.window_hours,
     repeat_flags: Mapping[str, bool | None] | None = None,
     extra_features: Mapping[str, Collection[str]] | None = None,
+    call_drivers: CallDriverOptions | None = CallDriverOptions(),
+    assume_recall: float = DEFAULT_ASSUME_RECALL,
 ) -> DriverAnalysis:
-    """Drivers of ``outcome`` over the calls starting in ``[since, until)``."""
+    """Drivers of ``outcome`` over the calls starting in ``[since, until)``: tags, the
+    structured ``call:`` drivers (``call_drivers=None``: none) and themes, with the tags'
+    quality measured from the reviewer decisions in the database."""
     check_outcome(outcome)
     controls = check_controls(controls)
     data = load_driver_data(
         session, outcome=outcome, since=since, until=until, window_hours=window_hours,
-        repeat_flags=repeat_flags, extra_features=extra_features,
+        repeat_flags=repeat_flags, extra_features=extra_features, call_drivers=call_drivers,
     )  # fmt: skip
-    return analyse(data, controls=controls, min_n=min_n)
+    quality = load_tag_quality(session)
+    return analyse(
+        data, controls=controls, min_n=min_n, quality=quality, assume_recall=assume_recall
+    )
 
 
 def analyse_by(
@@ -154,6 +175,8 @@ def analyse_by(
     *,
     controls: Sequence[str] = DEFAULT_CONTROLS,
     min_n: int = DEFAULT_MIN_N,
+    quality: Mapping[str, TagQuality] | None = None,
+    assume_recall: float = DEFAULT_ASSUME_RECALL,
 ) -> list[GroupDrivers]:
     """One analysis per group of ``by`` (``BY_COLUMNS``), sorted by group key.
 
@@ -171,7 +194,10 @@ def analyse_by(
         if by == "agent":
             names = frame.loc[mask, "agent_name"]
             label = str(names.iloc[-1]) if len(names) else ""
-        analysis = analyse(data.subset(mask), controls=controls, min_n=min_n)
+        analysis = analyse(
+            data.subset(mask), controls=controls, min_n=min_n, quality=quality,
+            assume_recall=assume_recall,
+        )  # fmt: skip
         out.append(GroupDrivers(str(key), analysis, label))
     return out
 
@@ -188,14 +214,19 @@ def why_by(
     window_hours: float = KpiOptions.window_hours,
     repeat_flags: Mapping[str, bool | None] | None = None,
     extra_features: Mapping[str, Collection[str]] | None = None,
+    call_drivers: CallDriverOptions | None = CallDriverOptions(),
+    assume_recall: float = DEFAULT_ASSUME_RECALL,
 ) -> list[GroupDrivers]:
     """``why`` per team / queue / agent."""
     check_outcome(outcome)
     data = load_driver_data(
         session, outcome=outcome, since=since, until=until, window_hours=window_hours,
-        repeat_flags=repeat_flags, extra_features=extra_features,
+        repeat_flags=repeat_flags, extra_features=extra_features, call_drivers=call_drivers,
     )  # fmt: skip
-    return analyse_by(data, by, controls=controls, min_n=min_n)
+    return analyse_by(
+        data, by, controls=controls, min_n=min_n, quality=load_tag_quality(session),
+        assume_recall=assume_recall,
+    )  # fmt: skip
 
 
 # --- display ---------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ class Adjusted:
     controls: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     feature_notes: dict[str, str] = field(default_factory=dict)
+    cov: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Covariance of the effects of two features (same scale as ``effects``), for effects
+    that combine coefficients (``qa.why.twins``)."""
 
 
 @dataclass
@@ -141,14 +144,20 @@ def _separated(x: np.ndarray, y: np.ndarray) -> bool:
     return len(hit) > 0 and (hit.min() == hit.max())
 
 
-def _estimates(names, params, conf, pvalues) -> dict[str, Estimate]:  # type: ignore[no-untyped-def]
-    return {
+Fitted = tuple[dict[str, Estimate], dict[tuple[str, str], float]]
+"""Estimates per design column, and their covariances."""
+
+
+def _estimates(names, params, conf, pvalues, cov) -> Fitted:  # type: ignore[no-untyped-def]
+    estimates = {
         name: (float(params[i]), float(conf[i][0]), float(conf[i][1]), float(pvalues[i]))
         for i, name in enumerate(names)
     }
+    pairs = {(a, b): float(cov[i][j]) for i, a in enumerate(names) for j, b in enumerate(names)}
+    return estimates, pairs
 
 
-def _ols(y: np.ndarray, design: _Design, alpha: float) -> dict[str, Estimate]:
+def _ols(y: np.ndarray, design: _Design, alpha: float) -> Fitted:
     import numpy as np
     import statsmodels.api as sm
 
@@ -156,10 +165,11 @@ def _ols(y: np.ndarray, design: _Design, alpha: float) -> dict[str, Estimate]:
     exog = np.column_stack([np.ones(len(y)), *design.columns.values()])
     fit = sm.OLS(y, exog).fit(cov_type="HC3")
     conf = fit.conf_int(alpha)
-    return _estimates(names, fit.params[1:], conf[1:], fit.pvalues[1:])
+    cov = np.asarray(fit.cov_params())[1:, 1:]
+    return _estimates(names, fit.params[1:], conf[1:], fit.pvalues[1:], cov)
 
 
-def _logit(y: np.ndarray, design: _Design, alpha: float) -> dict[str, Estimate]:
+def _logit(y: np.ndarray, design: _Design, alpha: float) -> Fitted:
     """Average marginal effects; raises on any sign of a bad fit (caller falls back)."""
     import numpy as np
     import statsmodels.api as sm
@@ -188,7 +198,8 @@ def _logit(y: np.ndarray, design: _Design, alpha: float) -> dict[str, Estimate]:
         conf = margeff.conf_int(alpha)
     if not np.all(np.isfinite(conf)):
         raise RuntimeError("non-finite marginal-effect intervals")
-    return _estimates(names, margeff.margeff, conf, margeff.pvalues)
+    # margeff_cov: the delta-method covariance of the marginal effects (no constant).
+    return _estimates(names, margeff.margeff, conf, margeff.pvalues, margeff.margeff_cov)
 
 
 def fit_adjusted(
@@ -238,13 +249,14 @@ def fit_adjusted(
     return _finish("lpm-hc3", _ols(y, design, alpha), design, features)
 
 
-def _finish(
-    model: str, estimates: dict[str, Estimate], design: _Design, features: Sequence[str]
-) -> Adjusted:
+def _finish(model: str, fitted: Fitted, design: _Design, features: Sequence[str]) -> Adjusted:
+    estimates, cov = fitted
+    wanted = set(features)
     return Adjusted(
         model=model,
-        effects={name: est for name, est in estimates.items() if name in features},
+        effects={name: est for name, est in estimates.items() if name in wanted},
         controls=design.controls(features),
         notes=tuple(design.notes),
         feature_notes=dict(design.feature_notes),
+        cov={pair: v for pair, v in cov.items() if pair[0] in wanted and pair[1] in wanted},
     )

@@ -7,7 +7,11 @@ The result types are in ``qa.why.results``, the regression and its fallbacks in
 Definitions (documented once, used by ``qa why``, the report and the UI)
 -----------------------------------------------------------------------
 * The frame has one row per call whose outcome was observed, the outcome in column ``y``
-  and one 0/1 column per feature (tag or theme).
+  and one 0/1 column per feature. Each feature has a *kind* (``Driver.kind``): ``said``, a
+  tag on what the customer or agent said (comments, transcripts); ``recorded``, a ``call:``
+  feature the phone system recorded (``qa.why.structured``: transferred, wait over the
+  service level / a long-wait threshold, hold over a threshold, after an abandoned contact,
+  a repeat contact; absent when constant over the rows); ``theme``, a discovered theme.
 * ``n_with`` / ``n_without``: rows with / without the feature; ``prevalence`` = n_with / n.
 * A feature is *tested* when ``min(n_with, n_without) >= min_n`` (default ``DEFAULT_MIN_N``
   = 10); otherwise it is listed with ``status="insufficient"`` and no statistics (it is not
@@ -21,18 +25,27 @@ Definitions (documented once, used by ``qa why``, the report and the UI)
   with HC3 robust errors (the coefficient). Binary: logistic regression, the average
   marginal effect (discrete change of the 0/1 feature); on perfect separation or a
   failed fit, a linear probability model (OLS, HC3) instead, said in ``note``.
+* Twins (``qa.why.twins.TWINS``, tag -> structured-name prefixes: ``transfer`` ~
+  ``call:transferred``; ``long-wait`` ~ every ``call:wait>`` and ``call:hold>``) measure one
+  event twice. All sit in the one regression; a feature with twins gets its coefficient
+  plus each twin's coefficient times the twin's share difference (P(twin | feature) -
+  P(twin | no feature)): the effect of the event as far as the feature marks it, with a
+  normal interval from the regression's covariances (``qa.why.twins``).
 * ``impact`` = prevalence x adjusted_effect: how much the feature moves the overall mean.
 * Sorting: most harmful first. Higher is better for csat, nps, fcr (most negative impact
   first); lower is better for ces and repeat (most positive impact first). Features
   without an adjusted effect follow, then the insufficient ones (by name).
 * NPS per response is recoded promoter +100 / passive 0 / detractor -100, so the mean of
   the outcome *is* the NPS and effects are in NPS points.
+* Tag quality (``said`` tags): precision and recall measured from reviewer decisions, with
+  Wilson intervals (``qa.why.quality``); the *sensitivity* line divides the adjusted effect
+  and its interval by the attenuation that mis-tagging causes (``qa.why.sensitivity``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +57,13 @@ from qa.why.results import (
     INSUFFICIENT,
     LOWER_IS_BETTER,
     OK,
+    RECORDED,
+    SAID,
     Driver,
     DriverAnalysis,
     check_outcome,
 )
+from qa.why.structured import CALL_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,7 +102,13 @@ def rate_difference(
     )
     p = None
     if 0 < x1 + x2 < n1 + n2:
-        p = float(test_proportions_2indep(x1, n1, x2, n2, method="score", compare="diff").pvalue)
+        import numpy as np
+
+        # statsmodels also computes an odds ratio, which divides by zero when one group's
+        # rate is 0 or 1; the score test's p-value does not use it.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            test = test_proportions_2indep(x1, n1, x2, n2, method="score", compare="diff")
+        p = float(test.pvalue)
     return diff, float(low), float(high), _finite(p)
 
 
@@ -135,6 +157,13 @@ def _finite(value: Any) -> float | None:
 # --- the analysis --------------------------------------------------------------------------
 
 
+def feature_kind(name: str, kinds: Mapping[str, str] | None = None) -> str:
+    """``kinds[name]``, else ``recorded`` for a ``call:`` feature and ``said`` for a tag."""
+    if kinds and name in kinds:
+        return kinds[name]
+    return RECORDED if name.startswith(CALL_PREFIX) else SAID
+
+
 def _describe(
     x: pd.Series, y: pd.Series, *, name: str, binary: bool, min_n: int, confidence: float
 ) -> Driver:
@@ -179,13 +208,15 @@ def analyse_frame(
     controls: Sequence[str] = DEFAULT_CONTROLS,
     min_n: int = DEFAULT_MIN_N,
     confidence: float = 0.95,
+    kinds: Mapping[str, str] | None = None,
 ) -> DriverAnalysis:
     """Drivers of ``outcome`` (column ``y``) over ``frame``: one ``Driver`` per feature.
 
     ``features`` are 0/1 columns of ``frame``; ``controls`` are names from ``CONTROLS``
-    (columns ``queue``, ``team``, ``agent_id`` for ``agent``, ``call_seconds``).
+    (columns ``queue``, ``team``, ``agent_id`` for ``agent``, ``call_seconds``); ``kinds``:
+    feature -> ``Driver.kind`` (default: ``feature_kind``).
     """
-    from qa.why.models import fit_adjusted
+    from qa.why.twins import fit_by_twins
 
     check_outcome(outcome)
     if min_n < 1:
@@ -196,13 +227,16 @@ def analyse_frame(
     binary = outcome in BINARY_OUTCOMES
     y = frame["y"].astype(float)
     rows = [
-        _describe(frame[name], y, name=name, binary=binary, min_n=min_n, confidence=confidence)
+        replace(
+            _describe(frame[name], y, name=name, binary=binary, min_n=min_n, confidence=confidence),
+            kind=feature_kind(name, kinds),
+        )
         for name in features
     ]
     tested = [r.tag for r in rows if r.status == OK]
     q_values = bh_qvalues([r.p_value for r in rows if r.status == OK])
     q_by_tag = dict(zip(tested, q_values, strict=True))
-    adjusted = fit_adjusted(
+    fits = fit_by_twins(
         frame, features=tested, controls=controls, binary=binary, min_n=min_n,
         confidence=confidence,
     )  # fmt: skip
@@ -211,8 +245,8 @@ def analyse_frame(
         if row.status != OK:
             drivers.append(row)
             continue
-        est = adjusted.effects.get(row.tag)
-        note = adjusted.feature_notes.get(row.tag, "")
+        est = fits.by_feature[row.tag].effects.get(row.tag)
+        note = fits.feature_note(row.tag)
         if est is None:
             drivers.append(replace(row, q_value=q_by_tag[row.tag], note=note))
             continue
@@ -236,8 +270,8 @@ def analyse_frame(
         n=len(frame),
         mean=float(y.mean()) if len(frame) else None,
         drivers=tuple(drivers),
-        model=adjusted.model,
-        controls=adjusted.controls,
+        model=fits.full.model,
+        controls=fits.full.controls,
         min_n=min_n,
-        notes=adjusted.notes,
+        notes=fits.notes(),
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from qa.metrics.display import MISSING
 from qa.why.change_model import share
-from qa.why.results import BINARY_OUTCOMES, OK, Driver, DriverAnalysis
+from qa.why.results import BINARY_OUTCOMES, KINDS, OK, SAID, Driver, DriverAnalysis
 
 if TYPE_CHECKING:
     from qa.why.change_model import ChangeDecomposition, ChangeTerm
@@ -26,9 +26,11 @@ MODEL_LABELS: dict[str, str] = {
     "lpm-hc3": "linear probability model, HC3 robust errors",
     "none": "no regression",
 }
+LEGEND = "from: " + "; ".join(f"{kind} = {meaning}" for kind, meaning in KINDS.items())
+"""The legend under every driver table: where each row's feature comes from."""
 
 
-def _formatters(outcome: str):  # type: ignore[no-untyped-def]
+def formatters(outcome: str):  # type: ignore[no-untyped-def]
     """(level, difference) formatters: rates as %, rate differences in points (pp)."""
     if outcome in BINARY_OUTCOMES:
         return (lambda v: _num(None if v is None else 100 * v, ".1f") + ("" if v is None else "%"),
@@ -47,11 +49,12 @@ def _interval(diff, value, low, high) -> str:  # type: ignore[no-untyped-def]
 
 def driver_rows(drivers: Sequence[Driver], outcome: str) -> list[dict[str, str]]:
     """Display cells (strings) per driver, for the terminal table and the HTML report."""
-    level, diff = _formatters(outcome)
+    level, diff = formatters(outcome)
     rows = []
     for d in drivers:
         rows.append({
             "tag": d.tag,
+            "from": d.kind,
             "n with": str(d.n_with),
             "prevalence": _num(None if d.prevalence is None else 100 * d.prevalence, ".1f")
             + ("%" if d.prevalence is not None else ""),
@@ -72,7 +75,7 @@ def _render(rows: Sequence[dict[str, str]]) -> str:
         return "(no tags on the analysed calls)"
     columns = list(rows[0])
     widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
-    left = {"tag", "note"}
+    left = {"tag", "from", "note"}
 
     def line(cells: dict[str, str]) -> str:
         parts = [cells[c].ljust(widths[c]) if c in left else cells[c].rjust(widths[c])
@@ -83,6 +86,28 @@ def _render(rows: Sequence[dict[str, str]]) -> str:
     return "\n".join([header, "  ".join("-" * widths[c] for c in columns), *map(line, rows)])
 
 
+def _rate(value: float | None, low: float | None, high: float | None, n: int) -> str:
+    if value is None:
+        return f"{MISSING} (no decision measures it)"
+    return f"{value:.2f} [{_num(low, '.2f')}, {_num(high, '.2f')}] of {n}"
+
+
+def quality_lines(drivers: Sequence[Driver]) -> list[str]:
+    """One line per tested "said" driver: measured precision / recall (when reviewer
+    decisions exist) and its sensitivity line (``qa.why.sensitivity``)."""
+    lines = []
+    for d in drivers:
+        if d.kind != SAID or d.sensitivity is None:
+            continue
+        q, measured = d.quality, ""
+        if q is not None and q.decisions:
+            precision = _rate(q.precision, q.precision_low, q.precision_high, q.reviewed)
+            recall = _rate(q.recall, q.recall_low, q.recall_high, q.found)
+            measured = f"measured precision {precision}, recall {recall}; "
+        lines.append(f"{d.tag}: {measured}{d.sensitivity.line}")
+    return lines
+
+
 def format_drivers(rows: Sequence[Driver], outcome: str = "csat") -> str:
     """A driver table for ``rows`` (e.g. ``tag_drivers``' result)."""
     return _render(driver_rows(rows, outcome))
@@ -90,7 +115,7 @@ def format_drivers(rows: Sequence[Driver], outcome: str = "csat") -> str:
 
 def format_analysis(analysis: DriverAnalysis, title: str = "") -> str:
     """The driver table with a header (outcome, n, model, controls) and the model notes."""
-    level, _ = _formatters(analysis.outcome)
+    level, _ = formatters(analysis.outcome)
     unit = "pp" if analysis.binary else "points"
     controls = ", ".join(analysis.controls) or "other tags only"
     model = MODEL_LABELS.get(analysis.model, analysis.model)
@@ -102,7 +127,14 @@ def format_analysis(analysis: DriverAnalysis, title: str = "") -> str:
         "most harmful first"
     )
     notes = [f"note: {n}" for n in analysis.notes]
-    return "\n".join([head, _render(driver_rows(analysis.drivers, analysis.outcome)), *notes])
+    quality = quality_lines(analysis.drivers)
+    if quality:
+        quality = ["tag quality and mis-tagging (adjusted effect / attenuation factor; "
+                   "assumes errors unrelated to the outcome and the controls):",
+                   *(f"  {line}" for line in quality)]  # fmt: skip
+    table = _render(driver_rows(analysis.drivers, analysis.outcome))
+    legend = [LEGEND] if analysis.drivers else []
+    return "\n".join([head, table, *legend, *quality, *notes])
 
 
 def _num(value: float | None, spec: str) -> str:

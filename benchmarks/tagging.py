@@ -1,0 +1,261 @@
+"""Tagging quality: the default tagger and its alternatives on written dev and held-out sets.
+
+    .venv/bin/python benchmarks/tagging.py                       # dev + held-out, all methods
+    .venv/bin/python benchmarks/tagging.py --sets dev --methods rules,lr,knn,combined
+    .venv/bin/python benchmarks/tagging.py --methods setfit   # pip install -e ".[setfit]" first
+
+The sets (``benchmarks/data/``) are survey comments labelled by ``models/TAGGING_GUIDE.md``
+and written apart from the example bank the models learn from (``models/tag_examples.jsonl``):
+``tag_dev.jsonl`` chooses between methods; ``tag_heldout.jsonl`` was written before anyone
+saw a tagger's output on it and is only reported. Methods (every model learns from the
+same bank + taxonomy examples, ``classify.default_model.training_set``):
+
+- ``rules``: the taxonomy's spaCy patterns with negation (``RuleTagger``, via the prefilter);
+- ``lr``: logistic regression per tag on MiniLM embeddings, per-tag cross-validated cut-offs
+  (the default model, ``LearnedTagger``), model only;
+- ``knn``: similarity-weighted vote of the k nearest bank examples (cosine on MiniLM),
+  per-tag cut-offs by leave-one-out on the bank, model only;
+- ``setfit``: SetFit (contrastive fine-tuning of the same MiniLM, then a logistic head per
+  tag), model only;
+- ``combined``: what ``qa text tag`` runs: rules + ``lr`` with the negation guards
+  (``CombinedTagger``); ``rules+knn`` / ``rules+setfit``: rule hits united with that
+  model's (no guards).
+
+Prints one Markdown table: macro-F1 and per-tag F1 per method and set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "benchmarks"]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+DATA = REPO / "benchmarks" / "data"
+SETS = {"dev": DATA / "tag_dev.jsonl", "heldout": DATA / "tag_heldout.jsonl"}
+METHODS = ("rules", "lr", "knn", "setfit", "combined", "rules+knn", "rules+setfit")
+Predict = Callable[[list[str]], list[set[str]]]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    texts: list[str]
+    gold: list[set[str]]
+
+
+def load_set(path: Path) -> Labelled:
+    """A ``{"text", "tags"}`` JSONL set."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return Labelled([r["text"] for r in rows], [set(r["tags"]) for r in rows])
+
+
+def f1_table(pred: Sequence[set[str]], gold: Sequence[set[str]], tags: Sequence[str]) -> dict:
+    """Per-tag precision / recall / F1 and their macro-F1."""
+    out: dict[str, dict[str, float]] = {}
+    for tag in tags:
+        tp = sum(tag in p and tag in g for p, g in zip(pred, gold, strict=True))
+        fp = sum(tag in p and tag not in g for p, g in zip(pred, gold, strict=True))
+        fn = sum(tag not in p and tag in g for p, g in zip(pred, gold, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[tag] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    macro = float(np.mean([v["f1"] for v in out.values()]))
+    return {"macro_f1": macro, "tags": out}
+
+
+# --- methods -----------------------------------------------------------------------------
+
+
+def _tag_sets(hits: Sequence[Sequence[object]]) -> list[set[str]]:
+    return [{h.tag for h in row} for row in hits]  # type: ignore[attr-defined]
+
+
+def rules_method() -> Predict:
+    from classify import RuleTagger
+    from classify.combined import CombinedTagger
+
+    tagger = CombinedTagger(RuleTagger(), None).fit()
+    return lambda texts: _tag_sets(tagger.tag_many(texts, "comment"))
+
+
+def lr_method(model: object) -> Predict:
+    return lambda texts: _tag_sets(model.tag_many(texts, "comment"))  # type: ignore[attr-defined]
+
+
+def combined_method(model: object) -> Predict:
+    from classify import RuleTagger
+    from classify.combined import CombinedTagger
+
+    tagger = CombinedTagger(RuleTagger(), model).fit()
+    return lambda texts: _tag_sets(tagger.tag_many(texts, "comment"))
+
+
+def union(a: Predict, b: Predict) -> Predict:
+    return lambda texts: [x | y for x, y in zip(a(texts), b(texts), strict=True)]
+
+
+class KnnTags:
+    """Similarity-weighted vote of the ``k`` nearest examples, a cut-off per tag."""
+
+    def __init__(self, embedder: object, k: int = 9):
+        self.embedder = embedder
+        self.k = k
+
+    def fit(self, texts: list[str], y: list[set[str]], unknown: list[set[str]]) -> KnnTags:
+        self.X_ = self.embedder.encode(texts)  # type: ignore[attr-defined]
+        self.tags_ = sorted({t for s in y for t in s})
+        # +1 positive, -1 negative, 0 unknown: an example says nothing of tags it skips.
+        self.Y_ = np.array(
+            [[1.0 if t in s else (0.0 if t in u else -1.0) for t in self.tags_]
+             for s, u in zip(y, unknown, strict=True)]
+        )  # fmt: skip
+        scores = self._scores(self.X_, leave_out=True)
+        self.cut_ = {}
+        for j, tag in enumerate(self.tags_):
+            known = self.Y_[:, j] != 0
+            target = self.Y_[known, j] > 0
+            best = (-1.0, 0.5)
+            for cut in np.arange(0.1, 0.91, 0.05):
+                pred = scores[known, j] >= cut
+                tp = np.sum(pred & target)
+                f1 = 2 * tp / max(1, pred.sum() + target.sum())
+                best = max(best, (float(f1), float(cut)))
+            self.cut_[tag] = best[1]
+        return self
+
+    def _scores(self, X: np.ndarray, leave_out: bool = False) -> np.ndarray:
+        sims = X @ self.X_.T
+        if leave_out:
+            np.fill_diagonal(sims, -np.inf)
+        idx = np.argsort(-sims, axis=1)[:, : self.k]
+        out = np.zeros((len(X), len(self.tags_)))
+        for i in range(len(X)):
+            w = np.maximum(sims[i, idx[i]], 0.0)
+            labels = self.Y_[idx[i]]
+            for j in range(len(self.tags_)):
+                known = labels[:, j] != 0
+                weight = w[known].sum()
+                out[i, j] = (w[known] * (labels[known, j] > 0)).sum() / weight if weight else 0
+        return out
+
+    def predict(self, texts: list[str]) -> list[set[str]]:
+        scores = self._scores(self.embedder.encode(texts))  # type: ignore[attr-defined]
+        return [
+            {t for j, t in enumerate(self.tags_) if scores[i, j] >= self.cut_[t]}
+            for i in range(len(texts))
+        ]
+
+
+def setfit_method(texts: list[str], y: list[set[str]], tags: list[str], seed: int = 0) -> Predict:
+    """SetFit on the bank: contrastive fine-tuning of MiniLM, one-vs-rest logistic head."""
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    from classify.embed_backend import model_dir
+
+    model = SetFitModel.from_pretrained(
+        str(model_dir()), multi_target_strategy="one-vs-rest", local_files_only=True
+    )
+    labels = [[1 if t in s else 0 for t in tags] for s in y]
+    data = Dataset.from_dict({"text": texts, "label": labels})
+    import tempfile
+
+    args = TrainingArguments(
+        batch_size=16, num_epochs=1, max_steps=300, seed=seed, report_to="none",
+        show_progress_bar=False, output_dir=tempfile.mkdtemp(prefix="setfit-"),
+    )  # fmt: skip
+    Trainer(model=model, args=args, train_dataset=data).train()
+
+    def predict(batch: list[str]) -> list[set[str]]:
+        out = np.asarray(model.predict(batch))
+        return [{t for j, t in enumerate(tags) if row[j]} for row in out]
+
+    return predict
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="dev,heldout", help="dev, heldout [both]")
+    parser.add_argument("--methods", default="rules,lr,knn,combined,rules+knn")
+    parser.add_argument("--json", type=Path, default=None, help="also write the scores here")
+    args = parser.parse_args(argv)
+    methods = [m for m in args.methods.split(",") if m]
+    bad = set(methods) - set(METHODS)
+    if bad:
+        parser.error(f"unknown method(s) {sorted(bad)}; valid: {', '.join(METHODS)}")
+    from classify.default_model import build_default_model, training_set
+    from classify.embeddings import Embedder
+    from classify.example_bank import load_bank
+    from classify.taxonomy import load_taxonomy
+
+    taxonomy, bank, embedder = load_taxonomy(), load_bank(), Embedder()
+    tags = list(taxonomy.names)
+    train = training_set(bank, taxonomy)
+    print(f"training set: {len(train.texts)} texts {train.origins}", file=sys.stderr)
+    began = time.perf_counter()
+    model, meta = build_default_model(bank, taxonomy, embedder)
+    print(f"lr model built in {time.perf_counter() - began:.1f}s; weak: {meta['weak']}",
+          file=sys.stderr)  # fmt: skip
+    built: dict[str, Predict] = {}
+
+    def method(name: str) -> Predict:
+        if name in built:
+            return built[name]
+        if name == "rules":
+            built[name] = rules_method()
+        elif name == "lr":
+            built[name] = lr_method(model)
+        elif name == "combined":
+            built[name] = combined_method(model)
+        elif name == "knn":
+            knn = KnnTags(embedder).fit(train.texts, train.y, train.unknown)
+            built[name] = knn.predict
+        elif name == "setfit":
+            built[name] = setfit_method(train.texts, train.y, tags)
+        else:
+            left, right = name.split("+")
+            built[name] = union(method(left), method(right))
+        return built[name]
+
+    results: dict[str, dict[str, dict]] = {}
+    for set_name in [s for s in args.sets.split(",") if s]:
+        labelled = load_set(SETS[set_name])
+        for name in methods:
+            began = time.perf_counter()
+            pred = method(name)(labelled.texts)
+            table = f1_table(pred, labelled.gold, tags)
+            table["seconds"] = time.perf_counter() - began
+            results.setdefault(set_name, {})[name] = table
+            print(f"{set_name} {name}: macro-F1 {table['macro_f1']:.3f}", file=sys.stderr)
+    print(f"\ntagging benchmark, {time.strftime('%Y-%m-%d')}, bank {len(bank)} examples\n")
+    print("| set | method | macro-F1 | min tag F1 | " + " | ".join(tags) + " |")
+    print("| --- | --- | --- | --- | " + " | ".join("---" for _ in tags) + " |")
+    for set_name, per_method in results.items():
+        n = len(load_set(SETS[set_name]).texts)
+        for name, table in per_method.items():
+            f1s = [table["tags"][t]["f1"] for t in tags]
+            cells = [f"{set_name} ({n})", name, f"{table['macro_f1']:.3f}", f"{min(f1s):.2f}"]
+            print("| " + " | ".join(cells + [f"{f:.2f}" for f in f1s]) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
