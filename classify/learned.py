@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from classify.labels import tag_targets
+from classify.model_store import FALLBACK_THRESHOLD, cross_validate
 from classify.taxonomy import TagHit, Taxonomy, check_source
 
 CALIBRATION_MIN = 10
@@ -40,9 +41,6 @@ CALIBRATION_MIN = 10
 CALIBRATIONS = ("sigmoid", "isotonic", None)
 DEFAULT_MIN_F1 = 0.6
 """Cross-validated F1 below which a tag's model hits are switched off (``weak_``)."""
-FALLBACK_THRESHOLD = 0.5
-"""The cut-off of a tag that could not be cross-validated (or of a model saved before
-per-tag thresholds existed)."""
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n|$)")
 
 
@@ -69,8 +67,9 @@ class LearnedTagger:
     only reported for the sources its ``applies_to`` names. ``sources``: the sources the
     examples speak for (None: every source); the model says nothing about other sources
     (a model learned from customers' words is not run on agent turns). ``min_f1``: see the
-    module docstring (used with ``threshold="cv"``). ``ngrams``: add TF-IDF word uni- and
-    bigrams of the text to its embedding (see the module docstring).
+    module docstring (used with ``threshold="cv"``, cross-validated over ``cv_folds`` folds).
+    ``ngrams``: add TF-IDF word uni- and bigrams of the text to its embedding (see the
+    module docstring).
     """
 
     method = "model"
@@ -86,6 +85,7 @@ class LearnedTagger:
         sources: tuple[str, ...] | None = None,
         min_f1: float = DEFAULT_MIN_F1,
         ngrams: bool = True,
+        cv_folds: int = 5,
     ):
         self.embedder = embedder
         self.C = C
@@ -96,6 +96,7 @@ class LearnedTagger:
         self.sources = sources
         self.min_f1 = min_f1
         self.ngrams = ngrams
+        self.cv_folds = cv_folds
 
     # ------------------------------------------------------------------ fitting
 
@@ -194,9 +195,7 @@ class LearnedTagger:
         if self.threshold != "cv":
             self.thresholds_ = {tag: float(self.threshold) for tag in self.tags_}
             return
-        from classify.model_store import cross_validate
-
-        for score in cross_validate(self, X, y, unknown, tune=True):
+        for score in cross_validate(self, X, y, unknown, folds=self.cv_folds, tune=True):
             self.cv_[score.tag] = score
             self.thresholds_[score.tag] = score.threshold
             if score.f1 is None:

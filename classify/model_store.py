@@ -22,6 +22,9 @@ from classify.labels import tag_targets
 
 FORMAT = 1
 MODEL_FILE = "learned-tagger.joblib"
+FALLBACK_THRESHOLD = 0.5
+"""The cut-off of a tag that could not be cross-validated (or of a model saved before
+per-tag thresholds existed)."""
 THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.15 + 0.05 * i, 2) for i in range(15))
 """Cut-offs tried per tag (0.15 ... 0.85); ties go to the one nearest 0.5."""
 
@@ -133,7 +136,7 @@ def cross_validate(
         k = min(folds, pos, neg)
         calibration = tagger.calibrated_.get(tag, "none")
         if k < 2:
-            cut = 0.5 if tune else tagger.cutoff(tag)
+            cut = FALLBACK_THRESHOLD if tune else tagger.cutoff(tag)
             scores.append(TagScore(tag, pos, neg, None, None, None, 0, calibration, cut))
             continue
         # Each fold refits the same kind of estimator (and calibration) as the tagger.
