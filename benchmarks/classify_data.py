@@ -60,6 +60,19 @@ def airline_complaints() -> Labelled:
     return Labelled([r["text"] for r in keep], [r["negativereason"] for r in keep])
 
 
+AIRLINES = ("United", "US Airways", "USAirways", "American", "AmericanAir", "American Airlines",
+            "Southwest", "SouthwestAir", "Delta", "JetBlue", "Virgin America", "VirginAmerica",
+            "Virgin")  # fmt: skip
+"""The airline names a user would list in ``models/stopwords.txt`` for these tweets."""
+
+
+def airline_of_complaints() -> list[str]:
+    """The airline each of ``airline_complaints()``'s tweets is about (same order)."""
+    rows = _csv(DATA / "twitter_us_airline_sentiment" / "Tweets.csv")
+    keep = [r for r in rows if r["airline_sentiment"] == "negative" and r["negativereason"]]
+    return [r["airline"] for r in keep]
+
+
 def split(data: Labelled, test_fraction: float = 0.2, seed: int = 0) -> tuple[Labelled, Labelled]:
     """Stratified train / test split."""
     from sklearn.model_selection import train_test_split

@@ -8,9 +8,18 @@ most representative examples, with ids that stay stable from one run to the next
     model.predict(tomorrows_texts)                   # existing ids, or -1 when nothing is close
     ThemeModel().fit(all_texts, previous=model)      # re-cluster, ids matched to ``model``
 
-Embeddings may be passed in (``fit(texts, embeddings=...)``, BERTopic-style), so callers
-can cache them and tests can use a tiny fake embedder; otherwise ``embedder`` (anything
-with ``encode(texts) -> n x d``; default ``classify.embeddings.Embedder()``) makes them.
+Texts are cleaned first (``classify.cleaning.TextCleaner``: links, @handles, numbers and
+the listed ``entities`` removed); the cleaned texts are embedded and give the keywords and
+the suggested names (``classify.naming``), the original texts are the examples a reviewer
+reads. Embeddings may be passed in (``fit(texts, embeddings=...)``, BERTopic-style), so
+callers can cache them and tests can use a tiny fake embedder; they must be of
+``model.clean_texts(texts)``. Otherwise ``embedder`` (anything with ``encode(texts) -> n x
+d``; default ``classify.embeddings.Embedder()``) makes them.
+
+With ``k=None`` the number of themes is chosen by ``criterion`` (``classify.clustering``;
+default ``eigen-floor``) inside ``k_range`` (``--min-k``/``--max-k``); when there are more
+texts than ``sample_size``, the graph spectra of ``n_draws`` seeded samples are averaged
+first, so k does not hang on one sample. ``k_curve_`` is the criterion's curve.
 
 ``fit`` clusters at most ``sample_size`` texts (a seeded random sample; spectral clustering
 is quadratic in memory) and assigns the rest to the nearest centroid. Clusters smaller
@@ -28,21 +37,24 @@ from typing import Any
 
 import numpy as np
 
+from classify.cleaning import TextCleaner
 from classify.clustering import N_NEIGHBORS, fit_partition
 from classify.ctfidf import keywords as ctfidf_keywords
 from classify.matching import match_ids, stable_ids
+from classify.naming import suggest_name
 
 
 @dataclass(frozen=True)
 class Theme:
-    """One theme: its id, how many texts it holds, its c-TF-IDF keywords, and the texts
-    closest to its centroid (``examples``, most representative first)."""
+    """One theme: its id, how many texts it holds, its c-TF-IDF keywords, the texts closest
+    to its centroid (``examples``, most representative first) and a suggested ``name``."""
 
     id: int
     size: int
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
     centroid: np.ndarray = field(repr=False, compare=False)
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,11 @@ class ThemeModel:
     """Cluster texts into themes (sklearn conventions: ``fit`` returns ``self``; fitted
     state ends in ``_``).
 
-    ``k``: number of clusters, or None to choose it (``classify.clustering.choose_k``).
+    ``k``: number of clusters, or None to choose it by ``criterion`` within ``k_range``.
+    ``graph`` (``fuzzy`` | ``binary``) and ``assign`` (``kmeans`` | ``qr``): the spectral
+    method's neighbour graph and label assignment (``classify.clustering``).
+    ``entities``: names removed before clustering (company, product); ``clean=False`` keeps
+    the texts as they are.
     ``assign_threshold``: ``predict`` gives a text the nearest theme's id when their cosine
     is at least this, else -1. ``method``: ``spectral`` | ``kmeans`` | ``agglomerative``.
     """
@@ -77,6 +93,12 @@ class ThemeModel:
         n_neighbors: int = N_NEIGHBORS,
         embedder: Any = None,
         stop_words: str | Sequence[str] | None = "english",
+        criterion: str = "eigen-floor",
+        n_draws: int = 3,
+        graph: str = "fuzzy",
+        assign: str = "kmeans",
+        clean: bool = True,
+        entities: Sequence[str] = (),
         random_state: int = 0,
     ):
         self.k = k
@@ -90,6 +112,12 @@ class ThemeModel:
         self.n_neighbors = n_neighbors
         self.embedder = embedder
         self.stop_words = stop_words
+        self.criterion = criterion
+        self.n_draws = n_draws
+        self.graph = graph
+        self.assign = assign
+        self.clean = clean
+        self.entities = entities
         self.random_state = random_state
 
     def fit(
@@ -102,14 +130,15 @@ class ThemeModel:
     ) -> ThemeModel:
         """Cluster ``texts``; ``keys`` identify them for id matching with ``previous``."""
         texts = list(texts)
-        x = self._embed(texts, embeddings)
+        work = self.clean_texts(texts)
+        x = self._embed(work, embeddings)
         keys = list(texts) if keys is None else list(keys)
         if len(keys) != len(texts):
             raise ValueError(f"{len(keys)} keys for {len(texts)} texts; give one key per text")
         # Identical texts are one point: fifty "great service" would otherwise fill each
         # other's neighbour lists and split off as a clique of their own.
         where: dict[str, int] = {}
-        inverse = np.array([where.setdefault(t, len(where)) for t in texts], dtype=int)
+        inverse = np.array([where.setdefault(t, len(where)) for t in work], dtype=int)
         first = np.unique(inverse, return_index=True)[1]
         raw = self._cluster(x[first])[inverse] if len(texts) else np.zeros(0, dtype=int)
         raw = _dissolve_small(raw, self.min_cluster_size)
@@ -126,7 +155,7 @@ class ThemeModel:
         else:
             ids, used = {c: i for i, c in enumerate(labels)}, set()
         self.labels_ = np.array([ids[c] if c != -1 else -1 for c in raw.tolist()], dtype=int)
-        self._describe(texts, x, [ids[c] for c in labels])
+        self._describe(texts, work, x, [ids[c] for c in labels])
         self.members_ = {ids[c]: frozenset(members[c]) for c in labels}
         self.used_ids_ = frozenset(used | set(self.members_))
         self.n_features_in_ = x.shape[1]
@@ -165,13 +194,25 @@ class ThemeModel:
         best = sims.argmax(axis=1)
         return np.asarray(self.ids_)[best], sims[np.arange(len(x)), best]
 
-    def sample_rows(self, n_distinct: int) -> np.ndarray:
+    def clean_texts(self, texts: Sequence[str]) -> list[str]:
+        """The texts as clustered: cleaned (``classify.cleaning``) unless ``clean=False``. A
+        text with nothing left (only a link or a ticket number) stays as it was, so that
+        distinct texts stay distinct; it adds no keywords (``_keyword_texts``)."""
+        if not self.clean:
+            return list(texts)
+        cleaner = TextCleaner(tuple(self.entities))
+        return [cleaner(text) or text for text in texts]
+
+    def _keyword_texts(self, work: list[str]) -> list[str]:
+        return TextCleaner(tuple(self.entities)).many(work) if self.clean else work
+
+    def sample_rows(self, n_distinct: int, draw: int = 0) -> np.ndarray:
         """Which of ``n_distinct`` distinct texts (in first-occurrence order) ``fit``
         clusters; the others are assigned to the nearest cluster. Callers that embed only
         some texts exactly (``classify.sampled_embed``) embed these."""
         if n_distinct <= self.sample_size:
             return np.arange(n_distinct)
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self.random_state + draw)
         return np.sort(rng.choice(n_distinct, self.sample_size, replace=False))
 
     # ----------------------------------------------------------------------------- internals
@@ -198,28 +239,33 @@ class ThemeModel:
             return np.zeros(0, dtype=int)
         fit_rows = self.sample_rows(n)
         sample = x[fit_rows]
-        labels, self.k_, self.k_scores_ = fit_partition(
-            sample, self.k, self.method, k_range=self.k_range, seed=self.random_state,
-            n_neighbors=self.n_neighbors,
+        # Other seeded samples only steady the choice of k (their spectra are averaged).
+        draws = range(1, self.n_draws) if self.k is None and len(fit_rows) < n else ()
+        labels, self.k_, self.k_curve_ = fit_partition(
+            sample, self.k, self.method, k_range=self.k_range, criterion=self.criterion,
+            seed=self.random_state, n_neighbors=self.n_neighbors, graph=self.graph,
+            how=self.assign, also=[x[self.sample_rows(n, d)] for d in draws],
         )  # fmt: skip
         if len(fit_rows) == n:
             return labels
         centroids = _centroids(sample, labels)
         return (x @ centroids.T).argmax(axis=1)
 
-    def _describe(self, texts: list[str], x: np.ndarray, ids: list[int]) -> None:
+    def _describe(self, texts: list[str], work: list[str], x: np.ndarray, ids: list[int]) -> None:
         words = ctfidf_keywords(
-            texts, self.labels_.tolist(), self.n_keywords, stop_words=self.stop_words
-        )
+            self._keyword_texts(work), self.labels_.tolist(), self.n_keywords,
+            stop_words=self.stop_words,
+        )  # fmt: skip
         themes, centroids = [], []
         for theme_id in ids:
             rows = np.flatnonzero(self.labels_ == theme_id)
             centroid = _unit(x[rows].mean(axis=0))
             order = rows[np.argsort(-(x[rows] @ centroid), kind="stable")]
             examples = list(dict.fromkeys(texts[i] for i in order))[: self.n_examples]
-            themes.append(
-                Theme(theme_id, len(rows), words.get(theme_id, ()), tuple(examples), centroid)
-            )
+            central = list(dict.fromkeys(work[i] for i in order[:20]))
+            keys = words.get(theme_id, ())
+            name = suggest_name(keys, central, fallback=f"theme {theme_id}")
+            themes.append(Theme(theme_id, len(rows), keys, tuple(examples), centroid, name))
             centroids.append(centroid)
         self.themes_ = themes
         self.ids_ = [t.id for t in themes]

@@ -1,12 +1,15 @@
 """The review UI's Themes tab: see the discovered themes, rename one, promote one to a tag.
 
 ``build_themes_tab(engine, access)`` is called inside ``build_app``'s ``gr.Tabs()``. It
-lists the live themes (size > 0, largest first) with their keywords and examples, and the
-member texts of the chosen theme with ``?call=`` links into the review screen. Reads go
-through ``qa.store.api``; writes (``qa.stages.theme_review``) run in a transaction of their own
-(``qa.store.api.transact``) and their errors become a "**Not saved:**" status. Endpoints
-``themes`` (refresh), ``rename_theme``, ``promote_theme`` take the theme (id or
-``"id: name"``) first and return ``(table, theme, members HTML, status)``.
+lists the live themes (size > 0, largest first) with their names, keywords and examples, and
+the member texts of the chosen theme with ``?call=`` links into the review screen. A theme
+no reviewer has named shows its suggested name ("… (suggested)", ``classify.naming``); a lead
+accepts it as it is or types another. Below, the k-selection curve of the last re-cluster
+(``k_choice``). Reads go through ``qa.store.api``; writes (``qa.stages.theme_review``) run
+in a transaction of their own (``qa.store.api.transact``) and their errors become a
+"**Not saved:**" status. Endpoints ``themes`` (refresh), ``rename_theme``,
+``accept_theme_name``, ``promote_theme`` take the theme (id or ``"id: name"``) first and
+return ``(table, theme, members HTML, status)``.
 """
 
 from __future__ import annotations
@@ -29,24 +32,20 @@ if TYPE_CHECKING:
 
 COLUMNS = ["id", "theme", "size", "keywords", "promoted tag", "examples"]
 EMPTY = "No themes yet: run `qa tag` or `qa nightly` to discover themes."
-UNNAMED = "(unnamed)"
+SUGGESTED = " (suggested)"
 MAX_KEYWORDS = 5
 MAX_EXAMPLES = 2
 MAX_MEMBERS = 50
 Outputs = tuple[pd.DataFrame, Any, str, str]
 
 
-def _name(row: ThemeView) -> str:
-    """What a reviewer calls the theme: its label, else its top keywords."""
-    return row.label or ", ".join(row.keywords[:3]) or UNNAMED
-
-
 def themes_table(rows: list[ThemeView]) -> pd.DataFrame:
-    """One row per theme: id, label (or "(unnamed)"), size, keywords, tag, examples."""
+    """One row per theme: id, name (a reviewer's, or the suggested one marked so), size,
+    keywords, tag, examples."""
     data = [
         [
             r.id,
-            r.label or UNNAMED,
+            r.label or f"{r.name}{SUGGESTED}",
             r.size,
             ", ".join(r.keywords[:MAX_KEYWORDS]),
             r.promoted_tag or "",
@@ -91,7 +90,7 @@ def members_html(engine: Engine, selected: Any) -> str:
 def render_themes(engine: Engine, selected: Any, message: str | None = None) -> Outputs:
     """Table, dropdown update, members HTML and status; keeps ``selected`` while it lives."""
     rows = store.live_themes(engine)
-    choices = [(f"{r.id}: {_name(r)}", r.id) for r in rows]
+    choices = [(f"{r.id}: {r.name}", r.id) for r in rows]
     ids = [r.id for r in rows]
     current = parse_theme(selected)
     current = current if current in ids else next(iter(ids), None)
@@ -121,6 +120,39 @@ def rename(engine: Engine, selected: Any, label: str | None) -> Outputs:
         return f"Theme #{cid} is now “{escape(row.label)}”."
 
     return _save(engine, selected, write)
+
+
+def accept_name(engine: Engine, selected: Any) -> Outputs:
+    """Keep the chosen theme's suggested name as its name (a reviewer's label from now on)."""
+    cid = parse_theme(selected)
+    found = next((r for r in store.live_themes(engine) if r.id == cid), None)
+    if cid is not None and found is None:
+        return render_themes(engine, selected, f"**Not saved:** no theme with id {cid}.")
+    return rename(engine, selected, found.suggested if found else None)
+
+
+def k_choice_html(engine: Engine) -> str:
+    """The last re-cluster's k-selection curve (criterion value per k, chosen k marked)."""
+    from qa.report.charts import k_curve_chart
+
+    choice = store.latest_k_choice(engine)
+    if choice is None:
+        return '<div class="qa-ins"><p class="empty">No re-cluster yet.</p></div>'
+    if not choice.chosen:
+        text = f"The last re-cluster used k = {choice.k}, as given (--k); no curve."
+        return f'<div class="qa-ins"><p>{escape(text)}</p></div>'
+    bounds = f"{choice.min_k or 2}-{choice.max_k}" if choice.max_k else "the default range"
+    why = (
+        f"k = {choice.k} themes for {choice.texts} texts: the number of eigenvalues of the "
+        f"texts' neighbour graph at or above {choice.floor:g} (groups that keep about three "
+        f"quarters of their nearest-neighbour links inside), within {bounds}."
+        if choice.criterion == "eigen-floor"
+        else f"k = {choice.k} themes for {choice.texts} texts, by {choice.criterion}, "
+        f"within {bounds}."
+    )
+    chart = k_curve_chart(choice.curve, choice.k, choice.criterion, choice.floor)
+    img = f'<img alt="k-selection curve" src="{chart}" style="max-width:100%">' if chart else ""
+    return f'<div class="qa-ins"><p>{escape(why)} Bound it with --min-k / --max-k.</p>{img}</div>'
 
 
 def promote(engine: Engine, reviewer: str, selected: Any, tag_name: str | None) -> Outputs:
@@ -167,10 +199,13 @@ def build_themes_tab(engine: Engine, access: Access) -> gr.Tab:
             label = gr.Textbox(label="New name", placeholder="e.g. billing errors",
                                elem_id="theme-label", scale=2)  # fmt: skip
             rename_btn = gr.Button("Rename", variant="primary", elem_id="rename-theme", **small)
+            accept_btn = gr.Button("Accept suggested name", elem_id="accept-theme-name", **small)
             tag_name = gr.Textbox(label="Tag name", placeholder="e.g. billing-error",
                                   elem_id="theme-tag", scale=2)  # fmt: skip
             promote_btn = gr.Button("Promote to tag", elem_id="promote-theme", **small)
         members = gr.HTML(css_template=CSS, elem_id="theme-members")
+        with gr.Accordion("How many themes: the k-selection curve", open=False):
+            k_curve = gr.HTML(css_template=CSS, elem_id="theme-k-curve")
     outputs = [table, theme, members, status]
     private: dict[str, Any] = {"api_visibility": "private"}
     refresh, show = partial(render_themes, engine), partial(members_html, engine)
@@ -180,11 +215,19 @@ def build_themes_tab(engine: Engine, access: Access) -> gr.Tab:
         return rename(engine, selected, label_text)
 
     @access.needs(Permission.manage_themes)
+    def accept_theme_name(selected, request: gr.Request, *, who: Identity):  # type: ignore[no-untyped-def]
+        return accept_name(engine, selected)
+
+    @access.needs(Permission.manage_themes)
     def promote_theme(selected, tag_text, request: gr.Request, *, who: Identity):  # type: ignore[no-untyped-def]
         return promote(engine, who.name, selected, tag_text)
 
-    refresh_btn.click(refresh, [theme], outputs, api_name="themes")
-    tab.select(refresh, [theme], outputs, **private)
+    curve = partial(k_choice_html, engine)
+    refresh_btn.click(refresh, [theme], outputs, api_name="themes").then(
+        curve, None, k_curve, api_name="k_choice"
+    )
+    tab.select(refresh, [theme], outputs, **private).then(curve, None, k_curve, **private)
+    accept_btn.click(accept_theme_name, [theme], outputs, api_name="accept_theme_name")
     rename_btn.click(rename_theme, [theme, label], outputs, api_name="rename_theme")
     label.submit(rename_theme, [theme, label], outputs, **private)
     promote_btn.click(promote_theme, [theme, tag_name], outputs, api_name="promote_theme")

@@ -137,6 +137,7 @@ WRITES = {  # endpoint -> (arguments, the lowest role that may call it)
     "add_tag": (("C", "agent-rude"), "reviewer"),
     "save_review": (("C", [], "notes"), "reviewer"),
     "rename_theme": ((1, "new name"), "lead"),
+    "accept_theme_name": ((1,), "lead"),
     "promote_theme": ((1, "new-tag"), "lead"),
 }
 RANK = ("coach", "reviewer", "lead", "admin")

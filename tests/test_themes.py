@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from classify.clustering import candidate_ks, choose_k, partition
+from classify.clustering import EIGEN_FLOOR, candidate_ks, choose_k, partition
 from classify.ctfidf import ctfidf, keywords
 from classify.matching import match_ids, stable_ids
 from classify.themes import PreviousThemes, Theme, ThemeModel
@@ -105,11 +105,20 @@ def test_ctfidf_keywords_exact_on_a_toy_corpus() -> None:
 
 def test_auto_k_finds_the_true_k_on_separated_blobs() -> None:
     x, _ = blobs([40, 30, 50, 35, 45, 30])
-    k, scores = choose_k(x)
+    k, curve = choose_k(x)
     assert k == 6
-    assert max(scores, key=scores.get) == 6
+    # Six separate groups: six eigenvalues at 1, then a drop below the floor.
+    assert curve[6] >= EIGEN_FLOOR > curve[7]
     for method in ("kmeans", "agglomerative"):
         assert choose_k(x, (2, 12), method)[0] == 6
+    for criterion in ("eigengap", "silhouette"):
+        k, curve = choose_k(x, criterion=criterion)
+        assert k == 6
+    assert max(curve, key=curve.get) == 6  # the silhouette peaks at the true k
+    assert choose_k(x, (8, 12))[0] == 8  # --min-k bounds it
+    assert choose_k(x, (2, 4))[0] == 4  # --max-k too
+    with pytest.raises(ValueError, match="valid: eigen-floor, eigengap, silhouette"):
+        choose_k(x, criterion="elbow")
 
 
 @pytest.mark.parametrize("method", ["spectral", "kmeans", "agglomerative"])
@@ -186,7 +195,7 @@ def test_theme_model_on_texts_with_a_fake_embedder() -> None:
     texts, labels = topic_texts()
     embedder = FakeEmbedder()
     model = ThemeModel(embedder=embedder, n_keywords=6).fit(texts)
-    assert model.k_ == 3 and model.k_scores_
+    assert model.k_ == 3 and model.k_curve_
     assert embedder.calls == 1
     assert len(model.themes_) == 3
     for theme in model.themes_:
@@ -365,7 +374,9 @@ def test_cli_cluster_jsonl_csv_and_summary(tmp_path, monkeypatch) -> None:  # ty
     data = json.loads(summary.read_text(encoding="utf-8"))
     assert (data["k"], data["k_chosen"], data["rows"], data["unassigned"]) == (3, True, 31, 1)
     assert sorted(c["size"] for c in data["clusters"]) == [10, 10, 10]
-    assert all(set(c) == {"id", "size", "keywords", "examples"} for c in data["clusters"])
+    assert all(set(c) == {"id", "size", "name", "keywords", "examples"} for c in data["clusters"])
+    assert all(c["name"] for c in data["clusters"])
+    assert data["k_criterion"] == "eigen-floor" and data["k_curve"][2][1] >= EIGEN_FLOOR
 
     result = runner.invoke(app, ["cluster", str(path), "--column", "text", "--k", "2", "-f", "csv"])
     assert result.exit_code == 0, result.output

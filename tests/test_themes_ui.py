@@ -16,11 +16,12 @@ import pytest
 from sqlmodel import select
 
 from qa.store.engine import make_engine, session_scope
-from qa.store.schema import Cluster, Tag, ThemeMember
+from qa.store.schema import Cluster, Tag, ThemeFit, ThemeMember
 from tests.ui_fixtures import LEAD, chromium_page, launched, populate, sign_in, ui_client
 
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
 WAIT_TURN = "Someone promised to call me back last week and never did."
+WAIT_NAME = "waited minutes on hold"  # from its keywords and its most central example
 
 
 def add_themes(engine, ids: dict[str, int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -104,7 +105,8 @@ def test_empty_database_says_how_to_discover_themes(tmp_path: Path) -> None:
 def test_app_has_themes_tab_and_endpoints(served):
     demo = served[0]
     names = {d.api_name for d in demo.fns.values() if d.api_name}
-    assert {"themes", "rename_theme", "promote_theme", "insights", "list_calls"} <= names
+    assert {"themes", "rename_theme", "accept_theme_name", "promote_theme", "k_choice",
+            "insights", "list_calls"} <= names  # fmt: skip
     ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
     assert {"themes-tab", "themes-table", "theme-choice", "rename-theme", "promote-theme",
             "themes-status", "theme-members"} <= ids  # fmt: skip
@@ -117,15 +119,14 @@ def test_listing_shows_live_themes_largest_first(client, served):
     rows = table["data"]
     assert [r[0] for r in rows] == [themes["wait"], themes["router"], themes["notes"]]
     wait = rows[0]
-    assert wait[1] == "(unnamed)" and wait[2] == 2
+    assert wait[1] == f"{WAIT_NAME} (suggested)" and wait[2] == 2  # no label yet
     assert wait[3] == "hold, waited, minutes, queue, hour"  # top 5 keywords
     assert wait[5] == f"{WAIT_COMMENT} | {WAIT_TURN}"  # 2 examples
     assert "old theme" not in str(rows)  # ended themes (size 0) are hidden
     assert status == "**3 themes** (4 texts)."
     # the largest theme is chosen and its members listed, closest first, with deep links
     assert theme["value"] == themes["wait"]
-    unnamed = f"{themes['wait']}: hold, waited, minutes"  # no label: its top keywords
-    assert theme["choices"][0] == [unnamed, themes["wait"]]
+    assert theme["choices"][0] == [f"{themes['wait']}: {WAIT_NAME}", themes["wait"]]
     assert 'href="?call=C-1001"' in members and 'href="?call=C-1003"' in members
     assert members.index("C-1001") < members.index("C-1003") and "turn 1" in members
     assert "&amp; got transferred" in members  # member text is escaped
@@ -145,6 +146,33 @@ def test_rename_changes_the_label(client, served):
     assert [r[1] for r in table["data"] if r[0] == themes["router"]] == ["Router drops"]
     with session_scope(engine) as s:
         assert s.get(Cluster, themes["router"]).label == "Router drops"
+
+
+def test_accept_suggested_name_keeps_it_as_the_label(client, served):
+    _, engine, _, themes = served
+    table, _, _, status = client.predict(themes["wait"], api_name="/accept_theme_name")
+    assert status.startswith("**Saved.**") and WAIT_NAME in status
+    assert [r[1] for r in table["data"] if r[0] == themes["wait"]] == [WAIT_NAME]
+    with session_scope(engine) as s:
+        assert s.get(Cluster, themes["wait"]).label == WAIT_NAME
+    *_, status = client.predict(9999, api_name="/accept_theme_name")
+    assert status == "**Not saved:** no theme with id 9999."
+    with session_scope(engine) as s:  # unnamed again, for the tests that follow
+        s.get(Cluster, themes["wait"]).label = ""
+
+
+def test_k_choice_curve_of_the_last_recluster(client, served):
+    _, engine, _, _ = served
+    assert "No re-cluster yet" in client.predict(api_name="/k_choice")
+    with session_scope(engine) as s:
+        s.add(ThemeFit(k=3, criterion="eigen-floor", min_k=2, max_k=10, texts=40,
+                       curve=[[1, 1.0], [2, 0.95], [3, 0.8], [4, 0.5], [5, 0.4]]))  # fmt: skip
+    html = client.predict(api_name="/k_choice")
+    assert "k = 3 themes for 40 texts" in html and "within 2-10" in html
+    assert 'src="data:image/png;base64,' in html
+    with session_scope(engine) as s:
+        s.add(ThemeFit(k=7, chosen=False, texts=40))
+    assert "k = 7, as given" in client.predict(api_name="/k_choice")
 
 
 def test_promote_tags_member_calls(client, served):

@@ -91,6 +91,19 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
         raise fail(str(exc)) from exc
 
 
+def k_bounds_option(min_k: int | None, max_k: int | None) -> tuple[int, int] | None:
+    """``--min-k`` / ``--max-k`` as the bounds of an automatic k (None: the defaults, 2 to
+    ``classify.clustering.MAX_AUTO_K``); a min above the max is an error that says so."""
+    if min_k is None and max_k is None:
+        return None
+    from classify.clustering import MAX_AUTO_K
+
+    lo, hi = min_k or 2, max_k or max(MAX_AUTO_K, min_k or 2)
+    if lo > hi:
+        raise fail(f"--min-k {lo} is above --max-k {hi}; give a min at or below the max")
+    return lo, hi
+
+
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on stderr; the caller raises the returned ``Exit(1)``.
 

@@ -17,6 +17,7 @@ from qa.commands.options import (
     WaitTimeoutOption,
     fail,
     hold_run_lock,
+    k_bounds_option,
     open_engine,
 )
 
@@ -51,6 +52,12 @@ def tag(
             min=2, help="Number of themes on a re-cluster (default: chosen automatically)."
         ),
     ] = None,
+    min_k: Annotated[
+        int | None, typer.Option("--min-k", min=2, help="Fewest themes an automatic k may give.")
+    ] = None,
+    max_k: Annotated[
+        int | None, typer.Option("--max-k", min=2, help="Most themes an automatic k may give.")
+    ] = None,
     db: DbOption = None,
     wait: WaitOption = False,
     wait_timeout: WaitTimeoutOption = None,
@@ -65,6 +72,7 @@ def tag(
     from qa.stages.themes import update_themes
 
     console = err_console()
+    k_range = k_bounds_option(min_k, max_k)
     try:
         settings = Settings.from_env()
     except (ValueError, TypeError) as exc:  # a bad QA_* variable; the message names it
@@ -83,7 +91,8 @@ def tag(
         print_stage(report, console)
         if themes:
             with console.status("themes: embedding and clustering"):
-                result = update_themes(engine, full=recluster, k=k)
+                result = update_themes(engine, full=recluster, k=k, k_range=k_range,
+                                       models_dir=settings.models_dir)  # fmt: skip
             console.print(
                 f"[bold]themes[/bold]: {result.mode}, {result.themes} themes"
                 f" ({result.new_themes} new), {result.assigned} texts assigned,"

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from classify.sampled_embed import MAX_EXACT
-from qa.commands.options import fail
+from qa.commands.options import fail, k_bounds_option
 from qa.commands.text_io import (
     FileArg,
     FormatOption,
@@ -38,6 +38,23 @@ def cluster(
     min_size: Annotated[
         int, typer.Option(min=1, help="Smaller clusters are dissolved (their rows get -1).")
     ] = 3,
+    min_k: Annotated[
+        int | None, typer.Option("--min-k", min=2, help="Fewest clusters an automatic k may give.")
+    ] = None,
+    max_k: Annotated[
+        int | None, typer.Option("--max-k", min=2, help="Most clusters an automatic k may give.")
+    ] = None,
+    stopwords: Annotated[
+        Path | None,
+        typer.Option(
+            help="Names to remove before clustering (company, product), one per line "
+            "(default: models/stopwords.txt). Links, @handles and ticket numbers always go.",
+        ),
+    ] = None,
+    clean: Annotated[
+        bool,
+        typer.Option("--clean/--no-clean", help="Remove links, handles, numbers and names."),
+    ] = True,
     backend: Annotated[
         str,
         typer.Option(help="Embedding backend: auto (onnx-int8), torch, onnx, onnx-int8, static."),
@@ -53,10 +70,13 @@ def cluster(
 ) -> None:
     """Cluster each row's text into themes; one output row per input row (cluster -1: an
     empty text or a dissolved small cluster), then a summary of the clusters (id, size,
-    c-TF-IDF keywords, most representative examples) on stderr or in --summary.
+    suggested name, c-TF-IDF keywords, most representative examples, and the k-selection
+    curve) on stderr or in --summary.
 
     jsonl: {"row": N, "cluster": ID}; csv: the input columns + "cluster".
     """
+    k_range = k_bounds_option(min_k, max_k)
+    entities = _entities(stopwords)
     table = read_column(file, column)
     texts = table.column(column)
     rows = [i for i, t in enumerate(texts) if t.strip()]
@@ -66,6 +86,7 @@ def cluster(
         model, embedder = _fit_themes(
             [texts[i] for i in rows], k=k, min_size=min_size, backend=backend,
             exact_texts=exact_texts,
+            options={"k_range": k_range, "entities": entities, "clean": clean},
         )  # fmt: skip
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
@@ -88,17 +109,34 @@ def cluster(
     _cluster_summary(model, labels, summary)
 
 
+def _entities(path: Path | None) -> tuple[str, ...]:
+    """Names from ``--stopwords`` (must exist), else from ``models/stopwords.txt`` if any."""
+    from classify.cleaning import STOPWORDS_FILE, load_entities
+    from qa.config import Settings
+
+    if path is not None:
+        if not path.is_file():
+            raise fail(f"{path}: no such stop-word file (one name per line)")
+        return load_entities(path)
+    try:
+        return load_entities(Settings.from_env().models_dir / STOPWORDS_FILE)
+    except (ValueError, TypeError) as exc:  # a bad QA_* variable; the message names it
+        raise fail(str(exc)) from exc
+
+
 def _fit_themes(
-    kept: list[str], *, k: int | None, min_size: int, backend: str, exact_texts: int
-) -> tuple[Any, Any]:
+    kept: list[str], *, k: int | None, min_size: int, backend: str, exact_texts: int,
+    options: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:  # fmt: skip
     """``(fitted ThemeModel, SampledEmbedder)`` for the non-empty texts ``kept``; embeds each
-    distinct text once, with a progress bar on stderr for big inputs."""
+    distinct cleaned text once, with a progress bar on stderr for big inputs."""
     from classify.embeddings import Embedder
     from classify.sampled_embed import SampledEmbedder
     from classify.themes import ThemeModel
 
-    distinct = list(dict.fromkeys(kept))
-    model = ThemeModel(k=k, min_cluster_size=min_size)
+    model = ThemeModel(k=k, min_cluster_size=min_size, **(options or {}))
+    work = model.clean_texts(kept)
+    distinct = list(dict.fromkeys(work))
     # A static backend is already the fast path: nothing to fit.
     limit = 0 if backend == "static" else exact_texts
     embedder = SampledEmbedder(Embedder(backend=backend), max_exact=limit)
@@ -110,7 +148,7 @@ def _fit_themes(
         progress = None if update is None else lambda done, _total: update(done)
         vectors = embedder.encode(distinct, exact=exact, progress=progress)
     where = {text: i for i, text in enumerate(distinct)}
-    model.fit(kept, vectors[[where[t] for t in kept]])
+    model.fit(kept, vectors[[where[t] for t in work]])
     return model, embedder
 
 
@@ -133,10 +171,18 @@ def _cluster_summary(model: Any, labels: list[int], path: Path | None) -> None:
     data = {
         "k": model.k_,
         "k_chosen": model.k is None,
+        "k_criterion": model.criterion if model.k is None else None,
+        "k_curve": [[k, v] for k, v in sorted(model.k_curve_.items())],
         "rows": len(labels),
         "unassigned": sum(label == -1 for label in labels),
         "clusters": [
-            {"id": t.id, "size": t.size, "keywords": list(t.keywords), "examples": list(t.examples)}
+            {
+                "id": t.id,
+                "size": t.size,
+                "name": t.name,
+                "keywords": list(t.keywords),
+                "examples": list(t.examples),
+            }
             for t in model.themes_
         ],
     }
@@ -144,14 +190,15 @@ def _cluster_summary(model: Any, labels: list[int], path: Path | None) -> None:
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return
     err = err_console()
-    how = "chosen" if model.k is None else "given"
+    how = f"chosen by {model.criterion}" if model.k is None else "given"
     err.print(
         f"{len(model.themes_)} clusters (k {how}: {model.k_}), {data['unassigned']} rows unassigned"
     )
     for c in data["clusters"]:
         example = c["examples"][0] if c["examples"] else ""
         err.print(
-            f"{c['id']:>4} {c['size']:>6}  {', '.join(c['keywords'][:6])}  | {example[:80]}",
+            f"{c['id']:>4} {c['size']:>6}  {c['name']}  [{', '.join(c['keywords'][:5])}]"
+            f"  | {example[:70]}",
             markup=False,
             highlight=False,
         )

@@ -180,3 +180,25 @@ def impact_chart(analysis: DriverAnalysis, top: int = 10) -> str | None:
     unit = "percentage points" if analysis.binary else "points"
     ax.set_xlabel(f"{unit} (faded: 95 % interval includes 0)", fontsize=8.5, color=MUTED)
     return to_data_uri(fig)
+
+
+def k_curve_chart(
+    curve: Sequence[tuple[int, float]], k: int, criterion: str, floor: float | None = None
+) -> str | None:
+    """How the number of themes was chosen: the criterion's value per k (eigenvalues for the
+    eigenvalue criteria, silhouette otherwise), the floor as a dashed line and the chosen k
+    marked; None without a curve (k was given)."""
+    if not curve:
+        return None
+    fig, (ax,) = _figure(7.0, 2.6, left=0.09, bottom=0.17)
+    xs = [point[0] for point in curve]
+    ys = [point[1] for point in curve]
+    ax.plot(xs, ys, color=BLUE, linewidth=1.6)
+    label = "eigenvalue" if criterion.startswith("eigen") else "silhouette"
+    _style(ax, f"k chosen: {k} ({criterion})")
+    ax.set_xlabel("number of themes k", fontsize=8.5, color=MUTED)
+    ax.set_ylabel(label, fontsize=8.5, color=MUTED)
+    if floor is not None and criterion == "eigen-floor":
+        _threshold(ax, floor, f"floor {floor:g}")
+    ax.axvline(k, color=GREEN, linewidth=1.2)
+    return to_data_uri(fig)

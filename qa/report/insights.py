@@ -61,11 +61,19 @@ def load_themes(session: Session, limit: int = MAX_THEMES) -> tuple[Theme, ...]:
     """The largest themes in the ``cluster`` table (empty until clustering has run)."""
     from sqlmodel import col, select
 
+    from classify.naming import suggest_name
     from qa.store.schema import Cluster
 
     live = select(Cluster).where(Cluster.size > 0)  # ended themes keep their row at size 0
     rows = session.exec(live.order_by(col(Cluster.size).desc()).limit(limit))
-    return tuple(Theme(r.label or "(unnamed)", tuple(r.keywords or ()), r.size) for r in rows)
+    return tuple(
+        Theme(
+            r.label or suggest_name(r.keywords or (), r.examples or (), f"theme {r.id}"),
+            tuple(r.keywords or ()),
+            r.size,
+        )
+        for r in rows
+    )
 
 
 def call_db_ids(session: Session) -> dict[str, int]:

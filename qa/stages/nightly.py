@@ -160,7 +160,7 @@ def run_nightly(
             report.stages.append(
                 tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
             )
-            report.themes = _themes(engine, report)
+            report.themes = _themes(engine, report, settings.models_dir)
             with Session(engine) as session:
                 calls, surveys = load_facts(session)
             options = KpiOptions(
@@ -177,10 +177,10 @@ def run_nightly(
         return report
 
 
-def _themes(engine: Engine, report: NightlyReport) -> ThemeReport | None:
+def _themes(engine: Engine, report: NightlyReport, models_dir: Path) -> ThemeReport | None:
     """The theme stage; a failure leaves last night's themes and is a warning, not a crash."""
     try:
-        return update_themes(engine)
+        return update_themes(engine, models_dir=models_dir)
     except (ValueError, RuntimeError, OSError) as exc:
         report.warnings.append(f"themes not updated: {exc}")
         return None

@@ -16,11 +16,16 @@ Each night, ``theme_calls``:
    so a theme that continues keeps its id and its reviewer-given label. Themes that no
    longer exist keep their row with ``size`` 0 (ids and names are never reused).
 
-Keywords (c-TF-IDF) and examples (highest cosine to the centroid) are refreshed after
-either path. The whole stage is one transaction: a crash leaves last night's themes.
+Texts are embedded and give keywords after cleaning (``classify.cleaning``: links, @handles,
+ticket numbers and the names in ``models/stopwords.txt`` removed); members keep the text as
+said. Keywords (c-TF-IDF) and examples (highest cosine to the centroid) are refreshed after
+either path. A full re-cluster records how k was chosen (``ThemeFit``: the criterion's
+curve, for the Themes tab). The whole stage is one transaction: a crash leaves last night's
+themes.
 
-``Cluster.label`` is empty until a reviewer names the theme (show the keywords instead);
-naming and promoting themes is ``qa.stages.theme_review``.
+``Cluster.label`` is empty until a reviewer names the theme; until then the theme is shown
+by its suggested name (``classify.naming``, from keywords and examples). Naming and
+promoting themes is ``qa.stages.theme_review``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +41,8 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from qa.store.schema import Call, Cluster, Survey, ThemeMember, Turn
+from classify.cleaning import TextCleaner
+from qa.store.schema import Call, Cluster, Survey, ThemeFit, ThemeMember, Turn
 
 MIN_WORDS = 4
 N_KEYWORDS = 8
@@ -68,13 +75,18 @@ def theme_calls(
     assign_threshold: float = 0.5,
     recluster_fraction: float = 0.3,
     min_texts: int = 20,
+    k_range: tuple[int, int] | None = None,
+    cleaner: TextCleaner | None = None,
     model_options: dict[str, Any] | None = None,
 ) -> ThemeReport:
     """Bring the themes up to date with the database's texts (see the module docstring).
 
     ``embed`` maps texts to unit vectors (``classify.embeddings.Embedder().encode``);
     ``model_name`` names it, so centroids from another model are never mixed in.
+    ``k_range``: bounds on an automatic k (``--min-k``, ``--max-k``). ``cleaner``: what is
+    removed before embedding and keywords (default: links, handles, numbers only).
     """
+    clean = cleaner if cleaner is not None else TextCleaner()
     with Session(engine, expire_on_commit=False) as session:
         texts = collect_texts(session)
         members = {_key(m): m for m in session.exec(select(ThemeMember))}
@@ -93,16 +105,16 @@ def theme_calls(
         if not (full or not active or stale_model):
             report = ThemeReport("incremental", len(texts), 0, 0, len(active))
             if fresh:
-                vectors = np.asarray(embed([texts[key] for key in fresh]), dtype=np.float32)
+                vectors = np.asarray(embed(clean.many(texts[key] for key in fresh)), np.float32)
                 report = _assign(session, active, fresh, texts, vectors, assign_threshold)
                 unassigned += report.unassigned
             if unassigned <= recluster_fraction * len(texts):
-                _refresh(session, active)
+                _refresh(session, active, clean)
                 session.commit()
                 return report
-        report = _recluster(
-            session, clusters, texts, embed, model_name, k, assign_threshold, model_options
-        )
+        options = {"k_range": k_range, "entities": clean.entities, **(model_options or {})}
+        report = _recluster(session, clusters, texts, embed, model_name, k, assign_threshold,
+                            options, clean)  # fmt: skip
         session.commit()
         return report
 
@@ -164,16 +176,18 @@ def _recluster(
     model_name: str,
     k: int | None,
     threshold: float,
-    options: dict[str, Any] | None,
+    options: dict[str, Any],
+    clean: TextCleaner,
 ) -> ThemeReport:
     from classify.themes import PreviousThemes, ThemeModel
 
     keys = list(texts)
-    vectors = np.asarray(embed([texts[key] for key in keys]), dtype=np.float32)
+    model = ThemeModel(k, assign_threshold=threshold, **options)
+    vectors = np.asarray(embed(model.clean_texts([texts[key] for key in keys])), np.float32)
     previous: dict[int, set[Hashable]] = {}
     for member in session.exec(select(ThemeMember).where(col(ThemeMember.cluster_id).is_not(None))):
         previous.setdefault(member.cluster_id, set()).add(_key(member))  # type: ignore[arg-type]
-    model = ThemeModel(k, assign_threshold=threshold, **(options or {})).fit(
+    model.fit(
         [texts[key] for key in keys],
         vectors,
         keys=keys,
@@ -202,7 +216,8 @@ def _recluster(
         session.add(_member(key, texts[key], db_ids.get(label), score))
     session.flush()
     active = {db_ids[t.id]: session.get(Cluster, db_ids[t.id]) for t in model.themes_}
-    _refresh(session, active)  # type: ignore[arg-type]
+    _refresh(session, active, clean)  # type: ignore[arg-type]
+    session.add(_fit_record(model, len(keys), model_name))
     assigned = int((model.labels_ != -1).sum())
     new = sum(1 for t in model.themes_ if t.id not in clusters)
     return ThemeReport(
@@ -218,14 +233,25 @@ def _member(key: Key, text: str, cluster_id: int | None, similarity: float) -> T
     )  # fmt: skip
 
 
-def _refresh(session: Session, active: dict[int, Cluster]) -> None:
+def _fit_record(model: Any, n_texts: int, model_name: str) -> ThemeFit:
+    """How ``model`` (a fitted ``ThemeModel``) chose k, as a ``ThemeFit`` row."""
+    lo, hi = model.k_range if model.k_range else (None, None)
+    return ThemeFit(
+        k=model.k_, chosen=model.k is None, criterion=model.criterion, min_k=lo, max_k=hi,
+        texts=n_texts, curve=[[k, v] for k, v in sorted(model.k_curve_.items())],
+        model=model_name,
+    )  # fmt: skip
+
+
+def _refresh(session: Session, active: dict[int, Cluster], clean: TextCleaner) -> None:
     """Recompute sizes, c-TF-IDF keywords and examples of ``active`` from their members."""
     from classify.ctfidf import keywords
 
     members = list(
         session.exec(select(ThemeMember).where(col(ThemeMember.cluster_id).in_(list(active))))
     )
-    words = keywords([m.text for m in members], [m.cluster_id for m in members], N_KEYWORDS)
+    words = keywords(clean.many(m.text for m in members), [m.cluster_id for m in members],
+                     N_KEYWORDS)  # fmt: skip
     for cluster_id, row in active.items():
         own = sorted(
             (m for m in members if m.cluster_id == cluster_id), key=lambda m: -m.similarity
@@ -238,13 +264,22 @@ def _refresh(session: Session, active: dict[int, Cluster]) -> None:
     session.flush()
 
 
-def update_themes(engine: Engine, *, full: bool = False, k: int | None = None) -> ThemeReport:
+def update_themes(
+    engine: Engine,
+    *,
+    full: bool = False,
+    k: int | None = None,
+    k_range: tuple[int, int] | None = None,
+    models_dir: Path | None = None,
+) -> ThemeReport:
     """Bring the themes up to date: new texts join their closest theme, or everything is
-    re-clustered (``full``, first run, changed model, too many unassigned texts)."""
+    re-clustered (``full``, first run, changed model, too many unassigned texts). The names
+    in ``models_dir/stopwords.txt`` are removed before clustering."""
+    from classify.cleaning import cleaner_for
     from classify.embeddings import Embedder
 
     embedder = Embedder()
     return theme_calls(
         engine, embed=embedder.encode, model_name=f"{embedder.model}:{embedder.backend_name}",
-        full=full, k=k,
+        full=full, k=k, k_range=k_range, cleaner=cleaner_for(models_dir),
     )  # fmt: skip

@@ -23,6 +23,7 @@ __all__ = [
     "Engine",
     "add_review",
     "call_detail",
+    "latest_k_choice",
     "list_agents",
     "list_calls",
     "list_tag_names",
@@ -90,6 +91,11 @@ def add_review(
 def live_themes(engine: Engine) -> list[themes.ThemeView]:
     """``qa.store.themes.live_themes``: themes with members, largest first."""
     return transact(engine, themes.live_themes)
+
+
+def latest_k_choice(engine: Engine) -> themes.KChoice | None:
+    """``qa.store.themes.latest_k_choice``: how the newest re-cluster chose k."""
+    return transact(engine, themes.latest_k_choice)
 
 
 def theme_members(engine: Engine, cluster_id: int, limit: int) -> themes.ThemeMembers:

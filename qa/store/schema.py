@@ -151,6 +151,23 @@ class Cluster(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
 
 
+class ThemeFit(SQLModel, table=True):
+    """How one full re-cluster chose its number of themes: the criterion's curve (k ->
+    eigenvalue or silhouette, ``classify.clustering``), the bounds and the k it kept. The
+    Themes tab draws the newest one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    k: int
+    chosen: bool = True  # False: k was given (--k), there is no curve
+    criterion: str = Field(default="eigen-floor", max_length=32)
+    min_k: int | None = None
+    max_k: int | None = None
+    texts: int = 0
+    curve: list[list[float]] = Field(default_factory=list, sa_column=Column(JSON))
+    model: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
 class ThemeMember(SQLModel, table=True):
     """One text (a survey comment or a customer turn) and the theme it belongs to.
 
