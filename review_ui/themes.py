@@ -187,8 +187,10 @@ def build_themes_tab(engine: Engine, access: Access) -> gr.Tab:
     with gr.Tab("Themes", id="themes", elem_id="themes-tab") as tab:
         status = gr.Markdown("Open this tab or press Refresh to list the themes.",
                              elem_id="themes-status")  # fmt: skip
+        # Fixed widths: left to itself the grid squeezed "promoted tag" to a letter a line.
         table = gr.Dataframe(headers=COLUMNS, interactive=False, max_height=360, wrap=True,
                              label="Themes (largest first) — select a row to choose it",
+                             column_widths=["6%", "20%", "7%", "22%", "12%", "33%"],
                              elem_id="themes-table")  # fmt: skip
         with gr.Row(equal_height=True):
             # Custom values: a client may pass an id the (possibly stale) choices lack.
