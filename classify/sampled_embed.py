@@ -172,3 +172,59 @@ def _encode(embedder: Any, texts: Sequence[str], progress: Progress | None) -> n
     if progress is None:
         return np.asarray(embedder.encode(texts), dtype=np.float32)
     return np.asarray(embedder.encode(texts, progress=progress), dtype=np.float32)
+
+
+class PrimedEmbedder:
+    """``encode(texts)`` like ``Embedder``, after ``prime(corpus)``: the texts of a seeded
+    sample of at most ``max_exact`` distinct corpus texts get their transformer vectors,
+    every other text (the rest of the corpus, and sentences cut from any text) a
+    ``FittedStatic`` vector fitted to that sample.
+
+    For a learned tagger over a big file (``qa text tag --exact-texts``): the tagger asks
+    for vectors batch by batch, of texts and then of sentences, and each batch is answered
+    without the transformer. Measured on the tagging dev / held-out sets with every vector
+    fitted (the worst case): combined macro-F1 0.892 / 0.808 against 0.916 / 0.825 exact.
+    """
+
+    def __init__(self, embedder: Any = None, max_exact: int = MAX_EXACT, random_state: int = 0):
+        self.embedder = embedder
+        self.max_exact = max_exact
+        self.random_state = random_state
+
+    @property
+    def model(self) -> str:
+        return str(getattr(self.embedder, "model", DEFAULT_MODEL))
+
+    def prime(self, corpus: Sequence[str], progress: Progress | None = None) -> PrimedEmbedder:
+        """Embed the sample exactly and fit the static model to it; returns ``self``."""
+        if self.embedder is None:
+            from classify.embeddings import Embedder
+
+            self.embedder = Embedder()
+        distinct = list(dict.fromkeys(corpus))
+        rng = np.random.default_rng(self.random_state)
+        rows = np.arange(len(distinct))
+        if len(distinct) > self.max_exact:
+            rows = np.sort(rng.choice(len(distinct), self.max_exact, replace=False))
+        sample = [distinct[i] for i in rows]
+        vectors = _encode(self.embedder, sample, progress)
+        self.exact_ = dict(zip(sample, vectors, strict=True))
+        self.fitted_ = FittedStatic(self.model).fit(sample, vectors)
+        return self
+
+    def encode(self, texts: Sequence[str], **_: Any) -> np.ndarray:
+        """Exact vectors for sample texts, fitted ones for the others (L2-normalised)."""
+        if not hasattr(self, "fitted_"):
+            raise RuntimeError("PrimedEmbedder is not primed; call prime(corpus) first")
+        texts = list(texts)
+        out = np.empty((len(texts), self.fitted_.table_.shape[1]), dtype=np.float32)
+        others = []
+        for i, text in enumerate(texts):
+            vector = self.exact_.get(text)
+            if vector is None:
+                others.append(i)
+            else:
+                out[i] = vector
+        if others:
+            out[others] = self.fitted_.transform([texts[i] for i in others])
+        return out

@@ -43,6 +43,30 @@ class ZeroFitted:
         return np.tile(np.array([0.0, 0.0, 1.0], dtype=np.float32), (len(texts), 1))
 
 
+def test_primed_embedder_answers_sample_texts_exactly_and_others_fitted(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from classify.sampled_embed import PrimedEmbedder
+
+    monkeypatch.setattr(sampled, "FittedStatic", ZeroFittedOneArg)
+    fake = RecordingEmbedder()
+    with pytest.raises(RuntimeError, match="not primed"):
+        PrimedEmbedder(fake).encode(["x"])
+    corpus = [f"text {i}" for i in range(30)] + ["text 1"]
+    primed = PrimedEmbedder(fake, max_exact=8).prime(corpus)
+    assert len(fake.seen) == 8 and len(set(fake.seen)) == 8  # distinct texts, once each
+    sample = fake.seen[0]
+    other = next(t for t in corpus if t not in fake.seen)
+    x = primed.encode([sample, other, "a sentence cut from a text"])
+    assert x[0].tolist() == [1.0, float(len(sample)), 0.0]  # exact, from the sample
+    assert x[1].tolist() == x[2].tolist() == [0.0, 0.0, 1.0]  # fitted
+    assert len(fake.seen) == 8 and primed.model == "fake"  # encode never calls the transformer
+
+
+class ZeroFittedOneArg(ZeroFitted):
+    def __init__(self, model: str, alpha: float = 0.01) -> None:
+        super().__init__(model, alpha)
+        self.table_ = np.zeros((1, 3), dtype=np.float32)
+
+
 def test_small_inputs_are_embedded_exactly() -> None:
     fake = RecordingEmbedder()
     embedder = SampledEmbedder(fake, max_exact=10)

@@ -79,6 +79,37 @@ def test_tag_combined_without_a_trained_model_uses_the_default_model(tmp_path: P
     assert {(t["tag"], t["method"]) for t in row["tags"]} >= {("long-wait", "model")}
 
 
+def test_tag_big_inputs_embed_a_sample_exactly_and_fit_the_rest(tmp_path: Path) -> None:
+    # --exact-texts 4 on 12 distinct comments: 4 get MiniLM vectors, the other 8 (and the
+    # sentences of multi-sentence comments) vectors of a static model fitted to those 4.
+    # Real default model, real embedder and static table; plain complaints still tag.
+    comments = [
+        "I was on hold for forty minutes.", "Waited ages in the queue before anyone answered.",
+        "They transferred me three times.", "Passed from one department to another.",
+        "The agent was rude to me.", "He was so rude and dismissive.",
+        "Nobody called me back like they promised.", "Still waiting for the promised callback.",
+        "Great service, thank you.", "All sorted quickly, lovely agent.",
+        "I had to explain my problem again and again.", "Repeated my account details 4 times.",
+    ]  # fmt: skip
+    path = _csv(tmp_path / "in.csv", [["comment"], *[[c] for c in comments]])
+    args = ["tag", str(path), "--models-dir", str(tmp_path)]
+    sampled = runner.invoke(app, [*args, "--exact-texts", "4"])
+    assert sampled.exit_code == 0, sampled.output
+    assert "embeds 4 of 12 distinct texts with the transformer" in sampled.output
+    exact = runner.invoke(app, [*args, "--exact-texts", "0"])
+    assert exact.exit_code == 0 and "embeds 4 of" not in exact.output
+
+    def tags(result) -> list[set[str]]:  # type: ignore[no-untyped-def]
+        lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+        return [{t["tag"] for t in line["tags"]} for line in lines if "row" in line]
+
+    got, want = tags(sampled), tags(exact)
+    assert len(got) == len(want) == 12
+    # Rules carry the plain wordings either way; the fitted vectors may move a model hit.
+    assert sum(g == w for g, w in zip(got, want, strict=True)) >= 9, (got, want)
+    assert "long-wait" in got[0] and "transfer" in got[2] and "agent-rude" in got[4]
+
+
 # ------------------------------------------------------------- training (fake embedder)
 
 

@@ -15,6 +15,7 @@ from qa.commands.text_io import (
     FormatOption,
     OutputOption,
     TextFormat,
+    build_static_table,
     open_output,
     progress_bar,
     read_column,
@@ -143,26 +144,13 @@ def _fit_themes(
     # The sample the model clusters gets exact vectors; the rest may be fitted ones.
     exact = model.sample_rows(len(distinct))
     if limit and len(distinct) > limit:
-        _build_static_table(embedder.embedder.model)
+        build_static_table(embedder.embedder.model)
     with progress_bar(min(len(distinct), limit or len(distinct)), "embed") as update:
         progress = None if update is None else lambda done, _total: update(done)
         vectors = embedder.encode(distinct, exact=exact, progress=progress)
     where = {text: i for i, text in enumerate(distinct)}
     model.fit(kept, vectors[[where[t] for t in work]])
     return model, embedder
-
-
-def _build_static_table(model: str) -> None:
-    """Build the static token table the fitted model starts from, saying so (first use)."""
-    from classify.embeddings import model_dir
-    from classify.static_embed import static_file, static_path
-    from qa.console import err_console
-
-    path = model_dir(model)
-    if static_file(path).is_file():
-        return
-    with err_console().status("building the static token table (once per machine, ~30 s)"):
-        static_path(path)
 
 
 def _cluster_summary(model: Any, labels: list[int], path: Path | None) -> None:

@@ -84,3 +84,17 @@ def write_extra_csv(out: IO[str], table: Any, extra: dict[str, list[str]]) -> No
     writer.writerow([*table.columns, *names])
     for n, row in enumerate(table.rows):
         writer.writerow([*(row[c] for c in table.columns), *(v[n] for v in extra.values())])
+
+
+def build_static_table(model: str) -> None:
+    """Build the static token table that fitted embeddings start from, saying so (once per
+    machine, ~30 s; ``classify.static_embed``)."""
+    from classify.embeddings import model_dir
+    from classify.static_embed import static_file, static_path
+    from qa.console import err_console
+
+    path = model_dir(model)
+    if static_file(path).is_file():
+        return
+    with err_console().status("building the static token table (once per machine, ~30 s)"):
+        static_path(path)

@@ -22,7 +22,9 @@ from qa.commands.text_io import (
     read_column,
 )
 
-CHUNK = 256
+CHUNK = 1024
+TAG_MAX_EXACT = 10_000
+"""Distinct texts the learned model embeds exactly by default in ``qa text tag``."""
 
 
 class TaggerChoice(StrEnum):
@@ -73,6 +75,15 @@ def tag(
             help="Processes that parse in parallel (rules only; 0: one per core, up to 4).",
         ),
     ] = 0,
+    exact_texts: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Distinct texts the learned model embeds with the transformer; beyond that "
+            "many, the rest (and sentences) get a static model fitted to them (~0.02 "
+            "macro-F1 on those texts, ~4x faster). 0: all texts.",
+        ),
+    ] = TAG_MAX_EXACT,
 ) -> None:
     """Tag each row's text; one output row per input row, every tag with its evidence.
 
@@ -82,6 +93,7 @@ def tag(
     table = read_column(file, column)
     tagger = make_tagger(model, models_dir, threshold)
     texts = table.column(column)
+    prime_model(tagger, texts, exact_texts)
     hits = tag_all(tagger, texts, source.value, workers)
     with open_output(output) as out:
         if format is TextFormat.jsonl:
@@ -117,6 +129,31 @@ def make_tagger(choice: TaggerChoice, models_dir: Path | None, threshold: float 
         raise fail(f"{exc} (or use --model rules)") from None
     console.print(f"using {which}")
     return CombinedTagger(RuleTagger(taxonomy), learned, model_threshold=threshold).fit()
+
+
+def prime_model(tagger: Any, texts: Sequence[str], exact_texts: int) -> None:
+    """With more than ``exact_texts`` distinct texts (and a learned model), embed a seeded
+    sample of that many exactly and give the learned model an embedder that answers every
+    other text from a static model fitted to them (``classify.sampled_embed.PrimedEmbedder``)."""
+    learned = getattr(tagger, "model_", None)
+    distinct = list(dict.fromkeys(t for t in texts if t.strip()))
+    if learned is None or not exact_texts or len(distinct) <= exact_texts:
+        return
+    from classify.embeddings import Embedder
+    from classify.sampled_embed import PrimedEmbedder
+    from qa.commands.text_io import build_static_table
+    from qa.console import err_console
+
+    exact = learned.embedder if learned.embedder is not None else Embedder()
+    primed = PrimedEmbedder(exact, max_exact=exact_texts)
+    build_static_table(primed.model)
+    with progress_bar(exact_texts, "embed sample") as update:
+        progress = None if update is None else lambda done, _total: update(done)
+        learned.embedder_ = primed.prime(distinct, progress=progress)
+    err_console().print(
+        f"the learned model embeds {exact_texts} of {len(distinct)} distinct texts with the "
+        "transformer and the rest with a static model fitted to them (--exact-texts 0: all)"
+    )
 
 
 def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) -> list[list[Any]]:
