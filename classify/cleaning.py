@@ -55,6 +55,16 @@ class TextCleaner:
         """Each text cleaned, in order."""
         return [self(text) for text in texts]
 
+    def for_embedding(
+        self, texts: Iterable[str], cleaned: Sequence[str] | None = None
+    ) -> list[str]:
+        """What to embed for each text: the cleaned text, or the text as it was when nothing
+        is left (only a link or a ticket number), so distinct texts stay distinct points.
+        ``cleaned``: ``many(texts)`` when the caller has it already."""
+        texts = list(texts)
+        done = self.many(texts) if cleaned is None else cleaned
+        return [c or t for c, t in zip(done, texts, strict=True)]
+
     @cached_property
     def _entity_pattern(self) -> re.Pattern[str]:
         # Longest first, so "American Airlines" goes before "American".

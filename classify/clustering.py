@@ -215,7 +215,7 @@ def partition(
 ) -> np.ndarray:  # fmt: skip
     """Labels 0..k-1 for the rows of ``x``. ``graph`` (``fuzzy`` | ``binary``) and ``how``
     (``kmeans`` | ``qr``) are the spectral method's graph and label assignment."""
-    _check(method, CRITERIA[0])
+    _check_method(method)
     k = max(1, min(k, len(x)))
     if k == 1:
         return np.zeros(len(x), dtype=int)
@@ -274,7 +274,9 @@ def fit_partition(
     ``also``: other samples of the same texts; their spectra are averaged with that of
     ``x`` before k is read off, so the choice does not hang on one sample.
     """
-    _check(method, criterion)
+    _check_method(method)
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown k criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
     spec = {"n_neighbors": n_neighbors, "graph": graph, "how": how}
     if k is not None:
         return partition(x, k, method, seed=seed, **spec), int(k), {}
@@ -349,11 +351,9 @@ def plateau_start(scores: dict[int, float], tolerance: float = 0.05) -> int:
     return min(k for k, score in scores.items() if score >= floor)
 
 
-def _check(method: str, criterion: str) -> None:
+def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown clustering method {method!r}; valid: {', '.join(METHODS)}")
-    if criterion not in CRITERIA:
-        raise ValueError(f"unknown k criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
 
 
 def _compact(labels: np.ndarray) -> np.ndarray:

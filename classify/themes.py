@@ -130,7 +130,9 @@ class ThemeModel:
     ) -> ThemeModel:
         """Cluster ``texts``; ``keys`` identify them for id matching with ``previous``."""
         texts = list(texts)
-        work = self.clean_texts(texts)
+        cleaner = self._cleaner()
+        cleaned = cleaner.many(texts) if self.clean else texts
+        work = cleaner.for_embedding(texts, cleaned) if self.clean else texts
         x = self._embed(work, embeddings)
         keys = list(texts) if keys is None else list(keys)
         if len(keys) != len(texts):
@@ -155,7 +157,7 @@ class ThemeModel:
         else:
             ids, used = {c: i for i, c in enumerate(labels)}, set()
         self.labels_ = np.array([ids[c] if c != -1 else -1 for c in raw.tolist()], dtype=int)
-        self._describe(texts, work, x, [ids[c] for c in labels])
+        self._describe(texts, cleaned, work, x, [ids[c] for c in labels])
         self.members_ = {ids[c]: frozenset(members[c]) for c in labels}
         self.used_ids_ = frozenset(used | set(self.members_))
         self.n_features_in_ = x.shape[1]
@@ -197,14 +199,11 @@ class ThemeModel:
     def clean_texts(self, texts: Sequence[str]) -> list[str]:
         """The texts as clustered: cleaned (``classify.cleaning``) unless ``clean=False``. A
         text with nothing left (only a link or a ticket number) stays as it was, so that
-        distinct texts stay distinct; it adds no keywords (``_keyword_texts``)."""
-        if not self.clean:
-            return list(texts)
-        cleaner = TextCleaner(tuple(self.entities))
-        return [cleaner(text) or text for text in texts]
+        distinct texts stay distinct; it adds no keywords."""
+        return self._cleaner().for_embedding(texts) if self.clean else list(texts)
 
-    def _keyword_texts(self, work: list[str]) -> list[str]:
-        return TextCleaner(tuple(self.entities)).many(work) if self.clean else work
+    def _cleaner(self) -> TextCleaner:
+        return TextCleaner(tuple(self.entities))
 
     def sample_rows(self, n_distinct: int, draw: int = 0) -> np.ndarray:
         """Which of ``n_distinct`` distinct texts (in first-occurrence order) ``fit``
@@ -251,11 +250,15 @@ class ThemeModel:
         centroids = _centroids(sample, labels)
         return (x @ centroids.T).argmax(axis=1)
 
-    def _describe(self, texts: list[str], work: list[str], x: np.ndarray, ids: list[int]) -> None:
+    def _describe(
+        self, texts: list[str], cleaned: list[str], work: list[str], x: np.ndarray,
+        ids: list[int],
+    ) -> None:  # fmt: skip
+        """Keywords from the cleaned texts, examples from the originals, names from the
+        embedded texts closest to each centroid."""
         words = ctfidf_keywords(
-            self._keyword_texts(work), self.labels_.tolist(), self.n_keywords,
-            stop_words=self.stop_words,
-        )  # fmt: skip
+            cleaned, self.labels_.tolist(), self.n_keywords, stop_words=self.stop_words
+        )
         themes, centroids = [], []
         for theme_id in ids:
             rows = np.flatnonzero(self.labels_ == theme_id)

@@ -91,6 +91,14 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
         raise fail(str(exc)) from exc
 
 
+MinKOption = Annotated[
+    int | None, typer.Option("--min-k", min=2, help="Fewest themes an automatic k may give.")
+]
+MaxKOption = Annotated[
+    int | None, typer.Option("--max-k", min=2, help="Most themes an automatic k may give.")
+]
+
+
 def k_bounds_option(min_k: int | None, max_k: int | None) -> tuple[int, int] | None:
     """``--min-k`` / ``--max-k`` as the bounds of an automatic k (None: the defaults, 2 to
     ``classify.clustering.MAX_AUTO_K``); a min above the max is an error that says so."""

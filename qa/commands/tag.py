@@ -13,6 +13,8 @@ import typer
 
 from qa.commands.options import (
     DbOption,
+    MaxKOption,
+    MinKOption,
     WaitOption,
     WaitTimeoutOption,
     fail,
@@ -52,12 +54,8 @@ def tag(
             min=2, help="Number of themes on a re-cluster (default: chosen automatically)."
         ),
     ] = None,
-    min_k: Annotated[
-        int | None, typer.Option("--min-k", min=2, help="Fewest themes an automatic k may give.")
-    ] = None,
-    max_k: Annotated[
-        int | None, typer.Option("--max-k", min=2, help="Most themes an automatic k may give.")
-    ] = None,
+    min_k: MinKOption = None,
+    max_k: MaxKOption = None,
     db: DbOption = None,
     wait: WaitOption = False,
     wait_timeout: WaitTimeoutOption = None,

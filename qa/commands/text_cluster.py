@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from classify.sampled_embed import MAX_EXACT
-from qa.commands.options import fail, k_bounds_option
+from qa.commands.options import MaxKOption, MinKOption, fail, k_bounds_option
 from qa.commands.text_io import (
     FileArg,
     FormatOption,
@@ -39,12 +39,8 @@ def cluster(
     min_size: Annotated[
         int, typer.Option(min=1, help="Smaller clusters are dissolved (their rows get -1).")
     ] = 3,
-    min_k: Annotated[
-        int | None, typer.Option("--min-k", min=2, help="Fewest clusters an automatic k may give.")
-    ] = None,
-    max_k: Annotated[
-        int | None, typer.Option("--max-k", min=2, help="Most clusters an automatic k may give.")
-    ] = None,
+    min_k: MinKOption = None,
+    max_k: MaxKOption = None,
     stopwords: Annotated[
         Path | None,
         typer.Option(
@@ -112,7 +108,7 @@ def cluster(
 
 def _entities(path: Path | None) -> tuple[str, ...]:
     """Names from ``--stopwords`` (must exist), else from ``models/stopwords.txt`` if any."""
-    from classify.cleaning import STOPWORDS_FILE, load_entities
+    from classify.cleaning import cleaner_for, load_entities
     from qa.config import Settings
 
     if path is not None:
@@ -120,7 +116,7 @@ def _entities(path: Path | None) -> tuple[str, ...]:
             raise fail(f"{path}: no such stop-word file (one name per line)")
         return load_entities(path)
     try:
-        return load_entities(Settings.from_env().models_dir / STOPWORDS_FILE)
+        return cleaner_for(Settings.from_env().models_dir).entities
     except (ValueError, TypeError) as exc:  # a bad QA_* variable; the message names it
         raise fail(str(exc)) from exc
 

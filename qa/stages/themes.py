@@ -105,7 +105,8 @@ def theme_calls(
         if not (full or not active or stale_model):
             report = ThemeReport("incremental", len(texts), 0, 0, len(active))
             if fresh:
-                vectors = np.asarray(embed(clean.many(texts[key] for key in fresh)), np.float32)
+                fresh_texts = clean.for_embedding(texts[key] for key in fresh)
+                vectors = np.asarray(embed(fresh_texts), dtype=np.float32)
                 report = _assign(session, active, fresh, texts, vectors, assign_threshold)
                 unassigned += report.unassigned
             if unassigned <= recluster_fraction * len(texts):
