@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 class _Rule:
     spec: TagSpec
     explicit: tuple[bool, ...]  # per pattern token: does it name words (vs. a gap)?
+    key: str = ""  # the matcher key, e.g. "re-explain#3" (recorded on each hit)
 
 
 class RuleTagger:
@@ -81,7 +82,7 @@ class RuleTagger:
                         raise TaxonomyError(
                             f"tag {spec.name!r} {label} is not a valid spaCy Matcher pattern: {exc}"
                         ) from None
-                    rules[nlp.vocab.strings[key]] = _Rule(spec, _explicit_mask(pattern))
+                    rules[nlp.vocab.strings[key]] = _Rule(spec, _explicit_mask(pattern), key)
             matchers[source] = matcher
         self.taxonomy_ = taxonomy
         self.nlp_ = nlp
@@ -120,9 +121,9 @@ class RuleTagger:
                 continue
             if rule.spec.negation == "suppress" and _negated(doc, start, alignment, rule):
                 if suppressed is not None:
-                    suppressed.append(_hit(rule.spec.name, doc, first, last))
+                    suppressed.append(_hit(rule, doc, first, last))
                 continue
-            found[key] = _hit(rule.spec.name, doc, first, last)
+            found[key] = _hit(rule, doc, first, last)
         return sorted(found.values(), key=lambda h: (h.start, self.order_[h.tag]))
 
     def _ready(self, source: str) -> None:
@@ -148,12 +149,15 @@ def _negated(doc: Doc, start: int, alignment: list[int], rule: _Rule) -> bool:
     return negation_cue(named, ignore={t.i for t in named}) is not None
 
 
-def _hit(tag: str, doc: Doc, first: Span, last: Span) -> TagHit:
+def _hit(rule: _Rule, doc: Doc, first: Span, last: Span) -> TagHit:
     start, end = first.start_char, last.end_char
     raw = doc.text[start:end]
     stripped = raw.strip()
     start += len(raw) - len(raw.lstrip())
-    return TagHit(tag=tag, start=start, end=start + len(stripped), evidence=stripped)
+    return TagHit(
+        tag=rule.spec.name, start=start, end=start + len(stripped), evidence=stripped,
+        rule=rule.key,
+    )  # fmt: skip
 
 
 def _explicit_mask(pattern: Sequence[dict[str, Any]]) -> tuple[bool, ...]:

@@ -38,7 +38,9 @@ class TagHit:
 
     ``start``/``end`` are character offsets into the tagged text and
     ``text[start:end] == evidence`` (the sentence, or span, that triggered the tag).
-    ``method`` is ``rule`` | ``model`` | ``human``; ``score`` is 1.0 for rules.
+    ``method`` is ``rule`` | ``model`` | ``human``; ``score`` is 1.0 for rules. ``rule``
+    names the taxonomy pattern that matched (``re-explain#3``, ``rushed@transcript#0``), so
+    reviewers' decisions can measure each pattern's precision; empty for other methods.
     """
 
     tag: str
@@ -47,6 +49,7 @@ class TagHit:
     evidence: str
     method: str = "rule"
     score: float = 1.0
+    rule: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import typer
 
+from qa.commands import decisions as decisions_commands
 from qa.commands import models as models_commands
+from qa.commands import reviews as reviews_commands
 from qa.commands import text as text_commands
 from qa.commands import users as users_commands
+from qa.commands.agreement import agreement as agreement_command
 from qa.commands.asr import asr as asr_command
 from qa.commands.demo import demo as demo_command
 from qa.commands.ingest import ingest as ingest_command
@@ -44,9 +47,13 @@ app.command(name="tag")(tag_command)
 app.command(name="why")(why_command)
 app.command(name="asr")(asr_command)
 app.command(name="report")(report_command)
+app.command(name="agreement")(agreement_command)
 app.add_typer(models_commands.app, name="models")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(text_commands.app, name="text")
+app.add_typer(decisions_commands.app, name="decisions")
+app.add_typer(reviews_commands.app, name="reviews")
+app.add_typer(reviews_commands.calibration_app, name="calibration")
 
 
 def main() -> None:

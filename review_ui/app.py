@@ -18,11 +18,13 @@ from starlette.middleware import Middleware
 
 from review_ui.access import Access, RoleGate
 from review_ui.insights import build_insights_tab
-from review_ui.review import DEFAULT_SCORECARD, build_review_tab
+from review_ui.review import build_review_tab
 from review_ui.themes import build_themes_tab
+from review_ui.workbench import JS as WORKBENCH_JS
 
 if TYPE_CHECKING:
     from qa.review.playback import Playback
+    from qa.review.scorecard import Scorecard
     from qa.store.api import Engine
 
 
@@ -32,17 +34,23 @@ def build_app(
     tag_names: Sequence[str] = (),
     access: Access | None = None,
     playback: Playback | None = None,
-    scorecard_items: Sequence[str] = DEFAULT_SCORECARD,
+    scorecard: Scorecard | None = None,
     title: str = "callqa review",
 ) -> gr.Blocks:
     """The review UI over the database behind ``engine``.
 
     ``tag_names``: the taxonomy's tags, offered for "add a tag"
     (``qa.stages.factories.taxonomy_tag_names``); ``access`` decides who may write (default:
-    sign-in on whenever a user exists); ``playback`` serves the recordings (None: no audio).
+    sign-in on whenever a user exists); ``playback`` serves the recordings (None: no audio);
+    ``scorecard``: what reviewers fill (default: ``models/scorecards/default.json``,
+    ``qa.review.reviews.default_scorecard``).
     """
+    from qa.review.reviews import default_scorecard
+
     if access is None:
         access = Access.for_database(engine)
+    if scorecard is None:
+        scorecard = default_scorecard()
     if playback is not None:
         # Gradio copies every file it serves into its cache: keep that cache private too.
         os.environ["GRADIO_TEMP_DIR"] = str(playback.gradio_cache)
@@ -59,10 +67,13 @@ def build_app(
             signed_in = gr.Markdown("", elem_id="signed-in")
         with gr.Tabs(elem_id="tabs"):
             build_review_tab(demo, engine, access, tag_names=tag_names,
-                             scorecard_items=scorecard_items, playback=playback)  # fmt: skip
+                             scorecard=scorecard, playback=playback)  # fmt: skip
             build_insights_tab(engine)
             build_themes_tab(engine, access)
         demo.load(signed_in_line, None, signed_in, api_visibility="private")
+        # The review screen's page script (click-to-seek, keys; review_ui.workbench): a hidden
+        # component runs it once the page is up (Gradio 6 took js= off gr.Blocks).
+        gr.HTML(js_on_load=WORKBENCH_JS, visible="hidden", elem_id="qa-workbench")
     return demo
 
 

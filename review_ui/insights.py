@@ -118,13 +118,18 @@ def build_insights_tab(engine: Engine) -> gr.Tab:
 
 
 def call_from_query(
-    engine: Engine, show: Callable[..., tuple[Any, ...]], n_outputs: int
+    engine: Engine,
+    show: Callable[..., tuple[Any, ...]],
+    n_outputs: int,
+    *,
+    viewer: Callable[[gr.Request], Any] | None = None,
 ) -> Callable[..., Any]:
     """A ``demo.load`` handler: open the call named by ``?call=`` (external or database id).
 
     ``show(call_id)`` is the review screen's renderer with ``n_outputs`` outputs (the last
     one the status line); the handler's outputs are the call-id box followed by those.
-    Without ``?call=`` nothing changes.
+    ``viewer(request)``: the signed-in identity, passed to ``show`` as ``who``. Without
+    ``?call=`` nothing changes.
     """
     from qa.report.insights import resolve_call_ref
 
@@ -136,6 +141,8 @@ def call_from_query(
         if cid is None:
             unchanged = (gr.update() for _ in range(n_outputs - 1))
             return (gr.update(), *unchanged, f"**Not found:** no call {ref!r} (from the link)")
-        return (cid, *show(cid))
+        if viewer is None:
+            return (cid, *show(cid))
+        return (cid, *show(cid, who=viewer(request)))
 
     return open_linked

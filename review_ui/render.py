@@ -2,7 +2,9 @@
 
 Pure functions over ``qa.store.reads`` dataclasses (no Gradio here), so they are unit-tested
 directly. Every piece of stored text goes through ``html.escape``; tag evidence spans are
-wrapped in ``<mark data-tag="...">``.
+wrapped in ``<mark data-tag="...">``. Turns, their marks and the tag rows of turn evidence
+carry ``data-start`` / ``data-end`` (seconds), which the workbench script
+(``review_ui.workbench``) seeks the recording to.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ CSS = """
 .qa-turn .who { font-size: 0.78rem; font-weight: 600; color: var(--body-text-color-subdued); }
 .qa-turn .ts { font-weight: 400; margin-left: 6px; font-variant-numeric: tabular-nums; }
 .qa-turn .text { margin-top: 2px; line-height: 1.45; }
+.qa-turn[data-start], mark.qa-mark[data-start], .qa-tags tr[data-start] { cursor: pointer; }
+.qa-turn.qa-current { border-color: var(--color-accent); background: var(--color-accent-soft);
+  box-shadow: 0 0 0 1px var(--color-accent); }
+.qa-turn.qa-focus { outline: 2px dashed var(--color-accent); outline-offset: 2px; }
 mark.qa-mark { background: var(--tag-color, #fde68a); color: #111827; padding: 0 2px;
   border-radius: 3px; }
 mark.qa-mark.rejected { background: transparent; color: inherit; text-decoration: line-through;
@@ -50,12 +56,68 @@ mark.qa-mark.confirmed { outline: 2px solid #16a34a; }
 .qa-tags th, .qa-tags td { text-align: left; padding: 4px 8px; border: none;
   border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
 .qa-tags td:first-child .qa-chip { margin-left: 0; }
-.qa-tags td:nth-child(-n+3) { white-space: nowrap; }
+.qa-tags tbody tr:hover { background: var(--background-fill-secondary); }
 .qa-by { font-size: 0.75rem; font-weight: 400; color: var(--body-text-color-subdued); }
 .qa-dec.confirmed { color: #16a34a; font-weight: 600; }
 .qa-dec.rejected { color: #dc2626; font-weight: 600; }
 .qa-empty { color: var(--body-text-color-subdued); font-style: italic; }
+.qa-note { font-size: 0.78rem; color: var(--body-text-color-subdued); font-style: italic; }
 """
+
+# The tag table's column widths (share of the table; fixed layout, so evidence wraps at a
+# readable width instead of being squeezed to a few characters); below TAG_STACK_BELOW_PX
+# its rows stack instead (see _tag_table_css).
+TAG_COLUMN_WIDTHS = {
+    "tag": 18, "method": 9, "score": 7, "where": 12, "evidence": 42, "decision": 12,
+}  # fmt: skip
+TAG_STACK_BELOW_PX = 720
+
+
+def _tag_table_css(columns: Sequence[str] = TAG_COLUMNS) -> str:
+    """CSS for ``render_tags``' table, by column name (kept in step with ``TAG_COLUMNS``).
+
+    Wide (the table has room for six columns): fixed layout with :data:`TAG_COLUMN_WIDTHS`.
+    Narrow (its box under :data:`TAG_STACK_BELOW_PX`, as in the review screen's side
+    column): each row stacks into a line of tag, method, score, where and decision, with the
+    evidence on the full width below, so a call's many tags stay a short list.
+    """
+    nth = {name: i for i, name in enumerate(columns, 1)}
+    out = [
+        "&:has(table.qa-tags) { container: qa-tags / inline-size; }",
+        ".qa-tags { table-layout: fixed; margin: 0; padding: 0; border: none; }",
+        ".qa-tags tr { margin: 0; border: none; }",
+        ".qa-tags td, .qa-tags th { margin: 0; overflow-wrap: anywhere; }",
+        ".qa-tags .qa-chip { white-space: normal; }",
+    ]
+    out += [
+        f".qa-tags th:nth-child({nth[name]}) {{ width: {pct}%; }}"
+        for name, pct in TAG_COLUMN_WIDTHS.items()
+        if name in nth
+    ]
+    stacked = [
+        ".qa-tags, .qa-tags tbody { display: block; }",
+        ".qa-tags thead { display: none; }",
+        ".qa-tags tr { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 10px;"
+        " padding: 3px 2px; border-bottom: 1px solid var(--border-color-primary);"
+        " line-height: 1.35; }",
+        ".qa-tags td { padding: 0; border: none; font-size: 0.8rem; }",
+    ]
+    if "evidence" in nth:
+        stacked.append(
+            f".qa-tags td:nth-child({nth['evidence']}) {{ order: 1; flex: 1 0 100%;"
+            " font-size: 0.88rem; }"
+        )
+    if "score" in nth:
+        stacked.append(
+            f".qa-tags td:nth-child({nth['score']})::before {{ content: 'score ';"
+            " color: var(--body-text-color-subdued); font-size: 0.75rem; }"
+        )
+    inner = "\n  ".join(stacked)
+    out.append(f"@container qa-tags (max-width: {TAG_STACK_BELOW_PX}px) {{\n  {inner}\n}}")
+    return "\n".join(out) + "\n"
+
+
+CSS += _tag_table_css()
 
 
 TAG_COLORS = {  # the default taxonomy gets distinct colours; other names hash into PALETTE
@@ -82,6 +144,12 @@ def fmt_time(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
+def _times(start: float | None, end: float | None = None) -> str:
+    """``data-start`` (and ``data-end``) attributes in seconds, for the workbench script."""
+    out = "" if start is None else f' data-start="{start:.2f}"'
+    return out + ("" if end is None else f' data-end="{end:.2f}"')
+
+
 def _span_in(text: str, tag: TagView) -> tuple[int, int] | None:
     """The tag's evidence span inside ``text``: the stored offsets, else a search for evidence."""
     s, e = tag.span_start, tag.span_end
@@ -95,7 +163,7 @@ def _span_in(text: str, tag: TagView) -> tuple[int, int] | None:
     return None
 
 
-def _mark_attrs(tags: Sequence[TagView]) -> str:
+def _mark_attrs(tags: Sequence[TagView], start: float | None = None) -> str:
     names = " ".join(dict.fromkeys(t.tag for t in tags))
     decisions = {t.decision for t in tags}
     cls = "qa-mark"
@@ -106,15 +174,18 @@ def _mark_attrs(tags: Sequence[TagView]) -> str:
     title = "; ".join(f"{t.tag} ({t.method} {t.score:.2f})" for t in tags)
     return (
         f'class="{cls}" data-tag="{escape(names)}" style="--tag-color:{tag_color(tags[0].tag)}"'
-        f' title="{escape(title)}"'
+        f' title="{escape(title)}"{_times(start)}'
     )
 
 
-def highlight(text: str, tags: Iterable[TagView]) -> tuple[str, list[TagView]]:
+def highlight(
+    text: str, tags: Iterable[TagView], start: float | None = None
+) -> tuple[str, list[TagView]]:
     """Escape ``text`` and wrap each tag's evidence span in ``<mark>``.
 
     Overlapping spans are split at every boundary, so each piece is marked with all tags
-    covering it. Returns the HTML and the tags whose evidence could not be located.
+    covering it. ``start``: the turn's start (seconds), put on each mark as ``data-start``.
+    Returns the HTML and the tags whose evidence could not be located.
     """
     spans: list[tuple[int, int, TagView]] = []
     unplaced: list[TagView] = []
@@ -129,7 +200,7 @@ def highlight(text: str, tags: Iterable[TagView]) -> tuple[str, list[TagView]]:
     for lo, hi in pairwise(cuts):
         piece = escape(text[lo:hi])
         covering = [t for s, e, t in spans if s <= lo and hi <= e]
-        out.append(f"<mark {_mark_attrs(covering)}>{piece}</mark>" if covering else piece)
+        out.append(f"<mark {_mark_attrs(covering, start)}>{piece}</mark>" if covering else piece)
     return "".join(out), unplaced
 
 
@@ -142,7 +213,11 @@ def _chips(tags: Iterable[TagView]) -> str:
 
 
 def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -> str:
-    """One block per turn (Agent / Customer, start-end), tag evidence highlighted."""
+    """One block per turn (Agent / Customer, start-end), tag evidence highlighted.
+
+    Each turn and its marks carry ``data-start`` / ``data-end`` (seconds): clicking one seeks
+    the recording there, and the playing turn is highlighted (``review_ui.workbench``).
+    """
     if not turns:
         return '<div class="qa-empty">No transcript for this call (yet).</div>'
     by_turn: dict[int, list[TagView]] = {}
@@ -151,11 +226,12 @@ def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -
             by_turn.setdefault(t.turn_index, []).append(t)
     blocks = []
     for turn in turns:
-        body, unplaced = highlight(turn.text, by_turn.get(turn.index, []))
+        body, unplaced = highlight(turn.text, by_turn.get(turn.index, []), turn.start)
         speaker = turn.speaker if turn.speaker in SPEAKER_LABELS else "unknown"
         label = SPEAKER_LABELS.get(speaker, "Unknown")
         blocks.append(
-            f'<div class="qa-turn {speaker}" data-speaker="{speaker}" data-index="{turn.index}">'
+            f'<div class="qa-turn {speaker}" data-speaker="{speaker}" data-index="{turn.index}"'
+            f"{_times(turn.start, turn.end)}>"
             f'<div class="who">{label}<span class="ts">{fmt_time(turn.start)}&ndash;'
             f"{fmt_time(turn.end)}</span>{_chips(unplaced)}</div>"
             f'<div class="text">{body}</div></div>'
@@ -163,18 +239,29 @@ def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -
     return f'<div class="qa-transcript">{"".join(blocks)}</div>'
 
 
+# The telephony export's talk time and the recording's length are "different" past this share.
+TALK_MISMATCH = 0.10
+
+
 def render_header(detail: CallDetail) -> str:
+    """The call's facts: agent, team, queue, start, the recording's length and the export's
+    talk time (with a note when the two disagree by more than :data:`TALK_MISMATCH`)."""
     agent = detail.agent_name or detail.agent_id or "unknown agent"
     if detail.agent_name and detail.agent_id:
         agent = f"{detail.agent_name} ({detail.agent_id})"
+    recording, talk = detail.duration_seconds, detail.talk_seconds or None
     items = [
         ("Agent", agent),
         ("Team", detail.team or "—"),
         ("Queue", detail.queue or "—"),
         ("Started", detail.started_at.strftime("%Y-%m-%d %H:%M")),
-        ("Talk", fmt_time(detail.talk_seconds)),
     ]
+    if recording:
+        items.append(("Recording", fmt_time(round(recording))))  # as the player shows it
+    items.append(("Talk (export)", fmt_time(talk) or "—"))
     kv = "".join(f'<span class="qa-kv"><b>{k}</b>{escape(str(v))}</span>' for k, v in items)
+    if recording and talk and abs(talk - recording) > TALK_MISMATCH * recording:
+        kv += '<span class="qa-note">export and recording differ</span>'
     flags = [detail.status] + [
         f for f, on in (("transferred", detail.transferred), ("abandoned", detail.abandoned)) if on
     ]
@@ -185,6 +272,14 @@ def render_header(detail: CallDetail) -> str:
         f"{escape(detail.external_id)}</h2>{kv}{badges}</div>{error}"
         + render_metrics(detail.metrics)
     )
+
+
+def _row_times(tag: TagView, turn_at: dict[int, TurnView]) -> str:
+    """A tag row's ``data-turn`` and its turn's ``data-start`` / ``data-end``, when known."""
+    if tag.turn_index is None or tag.source != "transcript":
+        return ""
+    turn = turn_at.get(tag.turn_index)
+    return f' data-turn="{tag.turn_index}"' + (_times(turn.start, turn.end) if turn else "")
 
 
 def _ratio(value: object) -> str:
@@ -254,10 +349,15 @@ def render_survey(survey: SurveyView | None, tags: Iterable[TagView] = ()) -> st
     return f'<div class="qa-scores">{scores}</div>{comment}'
 
 
-def render_tags(tags: Sequence[TagView]) -> str:
-    """Table of every tag row: method, score, source, evidence, decision."""
+def render_tags(tags: Sequence[TagView], *, turns: Sequence[TurnView] = ()) -> str:
+    """Table of every tag row: method, score, source, evidence, decision.
+
+    A row whose evidence is in a turn carries ``data-turn`` and, with that turn among
+    ``turns``, its ``data-start`` / ``data-end`` (clicking the row seeks the recording).
+    """
     if not tags:
         return '<div class="qa-empty">No tags on this call.</div>'
+    turn_at = {turn.index: turn for turn in turns}
     rows = []
     for t in tags:
         where = t.source if t.turn_index is None else f"{t.source} turn {t.turn_index}"
@@ -268,7 +368,8 @@ def render_tags(tags: Sequence[TagView]) -> str:
         if t.method == "human" and t.reviewer:
             by = f'<div class="qa-by">{escape(t.reviewer)}</div>'
         rows.append(
-            f'<tr data-tag="{escape(t.tag)}" data-method="{escape(t.method)}">'
+            f'<tr data-tag="{escape(t.tag)}" data-method="{escape(t.method)}"'
+            f"{_row_times(t, turn_at)}>"
             f"<td>{_chips([t])}</td><td>{escape(t.method)}</td><td>{t.score:.2f}</td>"
             f"<td>{escape(where)}</td><td>{escape(t.evidence)}</td>"
             f'<td class="qa-dec {escape(t.decision or "")}">{escape(decision)}{by}</td></tr>'

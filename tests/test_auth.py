@@ -29,7 +29,7 @@ from qa.auth import (
 )
 from qa.cli import app
 from qa.store.engine import make_engine, session_scope
-from qa.store.schema import Review, Tag, User
+from qa.store.schema import Decision, Review, User
 from tests.ui_fixtures import (
     ADMIN,
     COACH,
@@ -132,10 +132,11 @@ def test_serve_refuses_an_open_host_without_users(tmp_path: Path) -> None:
 # ---- the review UI's API ------------------------------------------------------------------
 
 WRITES = {  # endpoint -> (arguments, the lowest role that may call it)
-    "reject_tag": (("C", "re-explain"), "reviewer"),
-    "confirm_tag": (("C", "re-explain"), "reviewer"),
-    "add_tag": (("C", "agent-rude"), "reviewer"),
-    "save_review": (("C", [], "notes"), "reviewer"),
+    "reject_tag": (("C", "re-explain", ""), "reviewer"),
+    "confirm_tag": (("C", "re-explain", ""), "reviewer"),
+    "add_tag": (("C", "agent-rude", ""), "reviewer"),
+    "save_review": (("C", *[None] * 9, "notes"), "reviewer"),
+    "next_call": (("worst", None), "reviewer"),
     "rename_theme": ((1, "new name"), "lead"),
     "accept_theme_name": ((1,), "lead"),
     "promote_theme": ((1, "new-tag"), "lead"),
@@ -157,7 +158,7 @@ def _args(args: tuple, ids: dict[str, int]) -> list:
 
 def _writes(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with session_scope(engine) as s:
-        humans = s.exec(select(Tag).where(Tag.method == "human")).all()
+        humans = s.exec(select(Decision)).all()
         return len(humans), len(s.exec(select(Review)).all())
 
 
@@ -200,15 +201,16 @@ def test_each_role_gets_401_for_writes_it_lacks(served, user: str) -> None:  # t
 def test_signed_in_name_is_the_reviewer_and_disabled_users_lose_access(served) -> None:  # type: ignore[no-untyped-def]
     demo, engine, ids = served
     client = ui_client(demo, REVIEWER)
-    *_, status = client.predict(ids["C-1002"], "rushed", api_name="/add_tag")
+    *_, status = client.predict(ids["C-1002"], "rushed", "", api_name="/add_tag")
     assert f"as {REVIEWER}" in status
     with session_scope(engine) as s:
-        row = s.exec(select(Tag).where(Tag.tag == "rushed", Tag.call_id == ids["C-1002"])).one()
-        assert row.reviewer == REVIEWER and row.method == "human"
+        stmt = select(Decision).where(Decision.tag == "rushed", Decision.call_id == ids["C-1002"])
+        row = s.exec(stmt).one()
+        assert row.reviewer == REVIEWER and row.role == "reviewer" and row.present
         disable_user(session=s, name=REVIEWER)
     try:
         with pytest.raises(Exception, match="401"):
-            client.predict(ids["C-1002"], "rushed", api_name="/reject_tag")
+            client.predict(ids["C-1002"], "rushed", "", api_name="/reject_tag")
         with pytest.raises(Exception, match="401"):  # reads end too, not only writes
             client.predict(ids["C-1002"], api_name="/open_call")
     finally:
@@ -224,7 +226,7 @@ def test_without_users_the_ui_is_read_only(tmp_path: Path) -> None:
         *_, status = client.predict(ids["C-1001"], api_name="/open_call")
         assert "Opened call" in status
         with pytest.raises(Exception, match="401"):
-            client.predict(ids["C-1001"], "re-explain", api_name="/reject_tag")
+            client.predict(ids["C-1001"], "re-explain", "", api_name="/reject_tag")
         response = httpx.post(demo.local_url.rstrip("/") + "/gradio_api/call/reject_tag",
                               json={"data": [ids["C-1001"], "re-explain"]})  # fmt: skip
         assert response.status_code == 401 and "qa users add" in response.text

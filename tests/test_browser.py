@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import select
 
 from qa.store.engine import make_engine, session_scope
-from qa.store.schema import Tag
+from qa.store.schema import Decision, Tag
 from tests.ui_fixtures import REVIEWER, chromium_page, launched, populate, sign_in
 
 pytestmark = pytest.mark.browser
@@ -65,9 +65,9 @@ def test_review_flow_in_chromium(app):
 
         # reject the "transfer" tag through the dropdown and the button
         page.locator("#tag-choice input").click()
-        page.locator("[role=option][aria-label='transfer']").click()
+        page.locator("[role=option][aria-label='transfer (whole call)']").click()
         page.locator("#reject-tag").click()
-        page.locator("#status").get_by_text("Rejected tag").wait_for()
+        page.locator("#status").get_by_text("Rejected").wait_for()
         assert "transfer" in page.locator("#status").inner_text()
         transcript.locator("mark.rejected[data-tag='transfer']").wait_for()
         page.locator("#tags .qa-dec.rejected").first.wait_for()
@@ -77,4 +77,6 @@ def test_review_flow_in_chromium(app):
 
     with session_scope(engine) as s:
         rows = s.exec(select(Tag).where(Tag.call_id == cid, Tag.tag == "transfer")).all()
-        assert sorted((t.method, t.present) for t in rows) == [("human", False), ("model", True)]
+        assert [(t.method, t.present) for t in rows] == [("model", True)]
+        (d,) = s.exec(select(Decision).where(Decision.call_id == cid)).all()
+        assert (d.tag, d.present, d.source) == ("transfer", False, None)

@@ -163,15 +163,15 @@ def small():  # type: ignore[no-untyped-def]
 
 
 def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
-    from qa.store.schema import Call, Tag
+    from qa.store.schema import Call, Decision
 
     with Session(engine) as session:
         small.insert(session)
         # a reviewer rejects re-explain on one call and adds agent-praise on another
         tagged = sorted(cid for cid, names in small.tags.items() if "re-explain" in names)[0]
         call = session.exec(select(Call).where(Call.external_id == tagged)).one()
-        session.add(Tag(call_id=call.id, tag="re-explain", method="human", present=False))
-        session.add(Tag(call_id=call.id, tag="agent-praise", method="human", present=True))
+        session.add(Decision(call_id=call.id, tag="re-explain", reviewer="qa", present=False))
+        session.add(Decision(call_id=call.id, tag="agent-praise", reviewer="qa", present=True))
         session.commit()
         data = load_driver_data(session, outcome="csat")
         quality = load_tag_quality(session)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from classify.taxonomy import TagHit
 from qa.stages.pipeline import TranscribedCall, tag_calls, transcribe_calls
 from qa.store.reads import effective_tags
-from qa.store.schema import Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
+from qa.store.schema import Call, CallMetrics, Decision, Survey, Tag, Turn, TurnOriginal
 from qa.store.writes import record_tag_decision
 from transcribe.audio import AudioError
 from transcribe.transcript import Segment, Transcript, Word
@@ -140,12 +140,12 @@ def test_late_survey_retags_and_human_decisions_survive(seeded) -> None:
     assert report.done == 1
     with Session(seeded) as session:
         tags = session.exec(select(Tag).where(Tag.call_id == 1)).all()
-    assert {(t.source, t.tag) for t in tags if t.method != "human"} == {
+        human = session.exec(select(Decision).where(Decision.call_id == 1)).all()
+    assert {(t.source, t.tag) for t in tags} == {
         ("transcript", "re-explain"), ("transcript", "transfer"),
         ("comment", "re-explain"), ("comment", "transfer")}  # fmt: skip
-    human = [t for t in tags if t.method == "human"]
     assert [(t.tag, t.present) for t in human] == [("transfer", False)]
-    assert effective_tags(tags) == {"re-explain"}
+    assert effective_tags(tags, human) == {"re-explain"}
 
 
 def test_redacted_plus_original_keeps_originals_apart(seeded) -> None:

@@ -3,6 +3,7 @@ reviews)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,7 @@ from sqlmodel import select
 from qa.store import reads as queries
 from qa.store import writes as crud
 from qa.store.engine import make_engine, session_scope
-from qa.store.schema import Review, Tag
+from qa.store.schema import Decision, Review, Tag
 from tests.ui_fixtures import EVIDENCE, RE_EXPLAIN_TEXT, populate
 
 
@@ -27,21 +28,58 @@ def _ext(rows):
     return [r.external_id for r in rows]
 
 
-def tag(name, method="rule", present=True):
-    return SimpleNamespace(tag=name, method=method, present=present)
+def hit(name, source="transcript", turn=1, span=(0, 5)):
+    return SimpleNamespace(tag=name, source=source, turn_index=turn, span_start=span[0],
+                           span_end=span[1])  # fmt: skip
+
+
+_clock = iter(range(1, 10_000))
+
+
+def dec(name, present, role="reviewer", evidence=None, at=None):
+    """A decision; each one made later than the one before unless ``at`` (minutes) says."""
+    source, turn, s0, s1 = evidence or (None, None, None, None)
+    minute = next(_clock) if at is None else at
+    return SimpleNamespace(
+        id=minute, tag=name, present=present, role=role, source=source, turn_index=turn,
+        span_start=s0, span_end=s1, created_at=datetime(2026, 1, 1) + timedelta(minutes=minute),
+    )  # fmt: skip
 
 
 def test_effective_tags_rules():
-    assert queries.effective_tags([]) == set()
-    assert queries.effective_tags([tag("a"), tag("b", "model")]) == {"a", "b"}
-    # a human rejection removes the machine hit; a human confirmation adds a tag
-    assert queries.effective_tags([tag("a"), tag("a", "human", False)]) == set()
-    assert queries.effective_tags([tag("c", "human", True)]) == {"c"}
-    assert queries.effective_tags([tag("a", "human", False), tag("a")]) == set()
-    # a machine row stored as absent does not count
-    assert queries.effective_tags([tag("a", present=False)]) == set()
-    # the later human row wins
-    assert queries.effective_tags([tag("a", "human", False), tag("a", "human", True)]) == {"a"}
+    eff = queries.effective_tags
+    assert eff([]) == set()
+    assert eff([hit("a"), hit("b")]) == {"a", "b"}
+    # a whole-call rejection removes the machine hit; a confirmation adds a tag
+    assert eff([hit("a")], [dec("a", False)]) == set()
+    assert eff([], [dec("c", True)]) == {"c"}
+    # the latest decision wins ...
+    assert eff([hit("a")], [dec("a", False), dec("a", True)]) == {"a"}
+    assert eff([hit("a")], [dec("a", True), dec("a", False)]) == set()
+    # ... unless a lead decided: the lead's latest wins over later reviewers
+    assert eff([hit("a")], [dec("a", False, role="lead"), dec("a", True)]) == set()
+    assert eff([hit("a")], [dec("a", True, role="admin"), dec("a", False)]) == {"a"}
+
+
+def test_effective_tags_per_evidence_and_families():
+    eff = queries.effective_tags
+    one, two = ("transcript", 1, 0, 5), ("transcript", 3, 2, 9)
+    hits = [hit("a", turn=1, span=(0, 5)), hit("a", turn=3, span=(2, 9))]
+    # rejecting one piece of evidence keeps the tag while another piece stands
+    assert eff(hits, [dec("a", False, evidence=one)]) == {"a"}
+    assert eff(hits, [dec("a", False, evidence=one), dec("a", False, evidence=two)]) == set()
+    # a confirmed piece of evidence the machine never found adds the tag
+    assert eff([], [dec("b", True, evidence=two)]) == {"b"}
+    # rejecting the parent rejects its children; a later confirmed child brings both back
+    family = [hit("transfer"), hit("transfer:technical")]
+    assert eff(family, [dec("transfer", False)]) == set()
+    assert eff(family, [dec("transfer", False), dec("transfer:technical", True)]) == {
+        "transfer",
+        "transfer:technical",
+    }
+    assert eff(family, [dec("transfer:technical", True), dec("transfer", False)]) == set()
+    # a child present on its own brings its parent
+    assert eff([hit("transfer:billing")]) == {"transfer", "transfer:billing"}
 
 
 def test_list_calls_newest_first_with_effective_tags_and_csat(db):
@@ -105,7 +143,7 @@ def test_call_detail_decisions_and_missing_call(db):
             queries.call_detail(session=s, call_id=999)
     decisions = {(t.tag, t.method): t.decision for t in d.tags}
     assert decisions[("broken-callback", "model")] == "rejected"
-    assert decisions[("broken-callback", "human")] == "rejected"
+    assert ("broken-callback", "human") not in decisions  # a rejection adds no row
     assert decisions[("rushed", "human")] == "confirmed"
     assert decisions[("unresolved", "rule")] is None
     assert d.reviewed
@@ -133,22 +171,36 @@ def test_list_agents_and_tag_names(db):
 
 def _rows(engine, call_id, name):
     with session_scope(engine) as s:
-        stmt = select(Tag).where(Tag.call_id == call_id, Tag.tag == name).order_by(Tag.id)
-        return [(t.method, t.present, t.reviewer) for t in s.exec(stmt)]
+        stmt = select(Decision).where(Decision.call_id == call_id, Decision.tag == name)
+        return [(d.present, d.reviewer, d.role) for d in s.exec(stmt.order_by(Decision.id))]
 
 
-def test_record_tag_decision_keeps_one_human_row_and_machine_rows(db):
+def test_record_tag_decision_appends_and_never_touches_machine_rows(db):
     engine, ids = db
     cid = ids["C-1001"]
     with session_scope(engine) as s:
         row = crud.record_tag_decision(session=s, call_id=cid, tag="re-explain", present=False)
-        assert row.id is not None and row.method == "human"
-    assert _rows(engine, cid, "re-explain") == [("rule", True, None), ("human", False, "reviewer")]
+        assert row.id is not None and row.source is None
+    assert _rows(engine, cid, "re-explain") == [(False, "reviewer", "reviewer")]
     with session_scope(engine) as s:
         crud.record_tag_decision(
-            session=s, call_id=cid, tag=" re-explain ", present=True, reviewer="ana"
-        )
-    assert _rows(engine, cid, "re-explain") == [("rule", True, None), ("human", True, "ana")]
+            session=s, call_id=cid, tag=" re-explain ", present=True, reviewer="ana",
+            comment="she did have to repeat the account number",
+        )  # fmt: skip
+    # both decisions are kept (append-only); the later one counts
+    assert _rows(engine, cid, "re-explain") == [
+        (False, "reviewer", "reviewer"),
+        (True, "ana", "reviewer"),
+    ]
+    with session_scope(engine) as s:
+        machine = s.exec(select(Tag).where(Tag.call_id == cid, Tag.tag == "re-explain")).all()
+        assert [(t.method, t.present) for t in machine] == [("rule", True)]
+        d = queries.call_detail(session=s, call_id=cid)
+    assert [(x.reviewer, x.present, x.counts) for x in d.decisions] == [
+        ("reviewer", False, False),
+        ("ana", True, True),
+    ]
+    assert d.decisions[1].comment.startswith("she did")
     with session_scope(engine) as s:
         crud.record_tag_decision(session=s, call_id=cid, tag="transfer", present=False)
         crud.record_tag_decision(session=s, call_id=cid, tag="agent-rude", present=True)
@@ -156,6 +208,29 @@ def test_record_tag_decision_keeps_one_human_row_and_machine_rows(db):
         (row,) = queries.list_calls(session=s, agent="a-01", reviewed=True, tag="agent-rude")
     assert row.external_id == "C-1001"
     assert row.tags == ("agent-rude", "long-wait", "re-explain")
+
+
+def test_evidence_decision_and_blind_detail(db):
+    engine, ids = db
+    cid = ids["C-1001"]
+    with session_scope(engine) as s:
+        d = queries.call_detail(session=s, call_id=cid)
+        hit_view = next(t for t in d.tags if t.tag == "re-explain")
+        where = crud.Evidence("transcript", hit_view.turn_index, hit_view.span_start,
+                              hit_view.span_end, hit_view.evidence)  # fmt: skip
+        crud.record_tag_decision(session=s, call_id=cid, tag="re-explain", present=False,
+                                 reviewer="ana", evidence=where)  # fmt: skip
+        crud.record_tag_decision(session=s, call_id=cid, tag="long-wait", present=False,
+                                 reviewer="bo")  # fmt: skip
+    with session_scope(engine) as s:
+        d = queries.call_detail(session=s, call_id=cid)
+        blind = queries.call_detail(session=s, call_id=cid, blind_for="ana")
+    assert "re-explain" not in d.effective_tags and "long-wait" not in d.effective_tags
+    assert next(t for t in d.tags if t.tag == "re-explain").decision == "rejected"
+    assert d.decisions[0].scope_label == "turn 1" and d.decisions[1].scope_label == "whole call"
+    # blind: only ana's own decisions show and count
+    assert [x.reviewer for x in blind.decisions] == ["ana"]
+    assert "long-wait" in blind.effective_tags
 
 
 def test_record_tag_decision_errors(db):

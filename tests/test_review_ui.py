@@ -13,7 +13,7 @@ from sqlmodel import select
 from qa.review.playback import Playback
 from qa.store.engine import make_engine, session_scope
 from qa.store.reads import SurveyView, TagView, TurnView
-from qa.store.schema import Review, Tag
+from qa.store.schema import Decision, Review
 from review_ui import render
 from tests.ui_fixtures import (
     EVIDENCE,
@@ -105,6 +105,52 @@ def test_render_survey_tags_and_header_escape():
     assert "&lt;x&gt;" in table and 'class="qa-dec rejected"' in table and ">review<" in table
 
 
+def test_turns_marks_and_tag_rows_carry_their_times():
+    """The workbench script seeks to ``data-start``: on turns, their marks and tag rows."""
+    turns = (
+        TurnView(0, "agent", 0.0, 4.2, "Hello, how can I help?"),
+        TurnView(1, "customer", 12.4, 19.05, "please transfer me"),
+    )
+    transfer = tv("transfer", evidence="transfer", turn=1)
+    html = render.render_transcript(turns, [transfer])
+    assert 'data-index="0" data-start="0.00" data-end="4.20">' in html
+    assert 'data-index="1" data-start="12.40" data-end="19.05">' in html
+    assert html.count('data-start="12.40"') == 2  # the turn and its mark
+    assert '<mark class="qa-mark" data-tag="transfer"' in html and ">transfer</mark>" in html
+    comment = tv("long-wait", source="comment", evidence="wait", turn=None)
+    rows = render.render_tags([transfer, comment], turns=turns)
+    assert '<tr data-tag="transfer" data-method="rule" data-turn="1" data-start="12.40"' in rows
+    assert 'data-end="19.05">' in rows
+    assert '<tr data-tag="long-wait" data-method="rule">' in rows  # no turn, no time
+    # without the turns, a row still names its turn (the script looks its time up)
+    assert 'data-turn="1">' in render.render_tags([transfer])
+
+
+def _detail(duration: float | None, talk: float):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from qa.store.reads import CallDetail
+
+    return CallDetail(
+        id=7, external_id="C-7", started_at=datetime(2024, 5, 1, 9, 30), agent_id="a-01",
+        agent_name="Dana", team="Billing", queue="billing", customer_id="c", direction="inbound",
+        status="tagged", error=None, recording_path=None, duration_seconds=duration,
+        wait_seconds=0.0, talk_seconds=talk, hold_seconds=0.0, abandoned=False,
+        transferred=False, turns=(), metrics=None, survey=None, tags=(), reviews=(),
+    )  # fmt: skip
+
+
+def test_header_shows_the_recording_length_and_the_exports_talk_time():
+    html = render.render_header(_detail(71.97, 387.0))  # the demo's C0010
+    assert "<b>Recording</b>1:12" in html and "<b>Talk (export)</b>6:27" in html
+    assert "export and recording differ" in html
+    html = render.render_header(_detail(71.97, 75.0))  # within 10 %
+    assert "<b>Recording</b>1:12" in html and "differ" not in html
+    html = render.render_header(_detail(None, 240.0))  # not transcribed: no length known
+    assert "Recording" not in html and "<b>Talk (export)</b>4:00" in html
+    assert "differ" not in html
+
+
 # ---- the app through gradio_client ---------------------------------------------------------
 
 
@@ -155,9 +201,11 @@ def test_list_calls_endpoint_filters(client):
 def test_open_call_then_reject_tag_writes_human_row(served, client):
     _, engine, ids = served
     cid = ids["C-1001"]
-    header, audio, survey, transcript, tags, choice, status = client.predict(
-        cid, api_name="/open_call"
+    header, audio, survey, transcript, tags, choice, history, *answers, _notes, score, status = (
+        client.predict(cid, api_name="/open_call")
     )
+    # the default scorecard, pre-filled from the tags: re-explain present -> "no_repeat" is no
+    assert "no" in answers and "Pre-filled" in score and "No decisions" in history
     assert "C-1001" in header and "Dana Reyes" in header and "Billing" in header
     # The call metrics from the two channels' timings.
     assert "<b>Agent talk</b>2:00 (57%)" in header and "<b>Customer talk</b>1:30 (43%)" in header
@@ -170,49 +218,62 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
     assert 'data-tag="re-explain"' in transcript and "&lt;b&gt;agent&lt;/b&gt;" in transcript
     assert "transfer" in tags and "Opened call" in status
     assert choice["value"] == "re-explain"  # the tag dropdown lists this call's tags
-    assert [c[0] for c in choice["choices"]] == ["re-explain", "transfer", "long-wait"]
+    labels = [c[0] for c in choice["choices"]]
+    assert labels[:3] == ["re-explain (whole call)", "transfer (whole call)",
+                          "long-wait (whole call)"]  # fmt: skip
+    assert any(x.startswith("re-explain · turn 1:") for x in labels)  # one piece of evidence
 
-    *_, status = client.predict(cid, "re-explain", api_name="/reject_tag")
+    *_, status = client.predict(cid, "re-explain", "", api_name="/reject_tag")
     assert "Rejected" in status and "re-explain" in status
     with session_scope(engine) as s:
-        rows = s.exec(
-            select(Tag).where(Tag.call_id == cid, Tag.tag == "re-explain").order_by(Tag.id)
-        ).all()
-        assert [(t.method, t.present, t.reviewer) for t in rows] == [
-            ("rule", True, None),
-            ("human", False, REVIEWER),
+        rows = s.exec(select(Decision).where(Decision.call_id == cid)).all()
+        assert [(d.tag, d.present, d.reviewer, d.source) for d in rows] == [
+            ("re-explain", False, REVIEWER, None)
         ]
 
-    *_, tags, _, status = client.predict(cid, "re-explain", api_name="/confirm_tag")
+    out = client.predict(cid, "re-explain", "on second listen", api_name="/confirm_tag")
+    tags, history, status = out[4], out[6], out[-1]
     assert "Confirmed" in status and 'class="qa-dec confirmed"' in tags
-    *_, status = client.predict(cid, "agent-rude", api_name="/add_tag")
+    assert "on second listen" in history and history.count("data-decision=") == 2
+    *_, status = client.predict(cid, "agent-rude", "", api_name="/add_tag")
     assert "Added" in status
     table = client.predict("", "agent-rude", "any", "any", "reviewed", api_name="/list_calls")
     assert [r[1] for r in table["data"]] == ["C-1001"]
     with session_scope(engine) as s:
-        humans = s.exec(select(Tag).where(Tag.call_id == cid, Tag.method == "human")).all()
-        assert sorted((t.tag, t.present) for t in humans) == [
-            ("agent-rude", True),
-            ("re-explain", True),
-        ]
+        rows = s.exec(select(Decision).where(Decision.call_id == cid)).all()
+        # append-only: the reject and the later confirm are both kept
+        assert [(d.tag, d.present) for d in rows] == [
+            ("re-explain", False), ("re-explain", True), ("agent-rude", True)]  # fmt: skip
 
 
 def test_open_unknown_call_and_decision_without_tag_report_status(client):
     *_, status = client.predict(987654, api_name="/open_call")
     assert "no call with id 987654" in status
-    *_, status = client.predict(987654, "", api_name="/reject_tag")
+    *_, status = client.predict(987654, "", "", api_name="/reject_tag")
     assert "choose a tag" in status
 
 
 def test_save_review(served, client):
-    from review_ui.review import DEFAULT_SCORECARD
+    from qa.review.reviews import default_scorecard
 
     _, engine, ids = served
-    cid, item = ids["C-1004"], DEFAULT_SCORECARD[0]
-    status = client.predict(cid, [item], "fine", api_name="/save_review")
-    assert "Saved" in status and f"Review of call #{cid}" in status
-    assert f"1/{len(DEFAULT_SCORECARD)}" in status
+    card = default_scorecard()
+    assert card is not None
+    cid = ids["C-1004"]
+    answers = {"greeting": "yes", "verified": "na", "resolved": "no", "empathy": "4"}
+    values = [answers.get(q.id) for q in card.questions()]
+    status, _score = client.predict(cid, *values, "fine", api_name="/save_review")
+    assert "Saved" in status and f"call #{cid}" in status and "4 answers" in status
     with session_scope(engine) as s:
         (review,) = s.exec(select(Review).where(Review.call_id == cid)).all()
-        assert review.scorecard[item] is True and review.notes == "fine"
-        assert review.reviewer == REVIEWER
+        assert review.scorecard == {"greeting": "yes", "verified": "na", "resolved": "no",
+                                    "empathy": 4}  # fmt: skip
+        assert review.notes == "fine" and review.reviewer == REVIEWER
+        assert review.scorecard_ref.startswith(f"{card.ref}#")
+        # (1*1 + 3*0 + 1*0.75) / (1 + 3 + 1) = 35 %
+        assert review.score == 35.0 and not review.auto_failed
+    # reopening shows the saved review, editable
+    out = client.predict(cid, api_name="/open_call")
+    history, shown, notes, score_line = out[6], out[7:-3], out[-3], out[-2]
+    assert shown[[q.id for q in card.questions()].index("empathy")] == "4"
+    assert notes == "fine" and "Your review" in score_line and "35.0" in history

@@ -36,9 +36,9 @@ def test_counts_from_decisions_in_the_database(engine) -> None:  # type: ignore[
         decide = {0: True, 1: True, 2: False, 4: True, 5: True, 6: False}
         for i, present in decide.items():
             record_tag_decision(session=session, call_id=ids[i], tag="transfer", present=present)
-        # an older duplicate row (say, from before the one-decision invariant): the later wins
-        session.add(Tag(call_id=ids[7], tag="transfer", method="human", present=True))
-        session.add(Tag(call_id=ids[7], tag="transfer", method="human", present=False))
+        # two decisions on one call: both kept, the later one counts
+        record_tag_decision(session=session, call_id=ids[7], tag="transfer", present=True)
+        record_tag_decision(session=session, call_id=ids[7], tag="transfer", present=False)
         session.commit()
         quality = load_tag_quality(session)
 

@@ -269,7 +269,7 @@ def test_theme_stage_full_incremental_rename_promote(engine) -> None:  # type: i
 
     from qa.stages.theme_review import promote_theme, rename_theme
     from qa.stages.themes import theme_calls
-    from qa.store.schema import Cluster, Tag, ThemeMember
+    from qa.store.schema import Cluster, Decision, ThemeMember
 
     embed = FakeEmbedder().encode
     texts, _labels = topic_texts(per_topic=10)
@@ -301,9 +301,9 @@ def test_theme_stage_full_incremental_rename_promote(engine) -> None:  # type: i
             == kept.size
         )
         session.commit()
-        tags = list(session.exec(select(Tag).where(Tag.tag == "billing-error")))
+        tags = list(session.exec(select(Decision).where(Decision.tag == "billing-error")))
         assert len(tags) == kept.size
-        assert all(t.method == "human" and t.present and t.source == "comment" for t in tags)
+        assert all(t.origin == "theme" and t.present and t.source == "comment" for t in tags)
         assert session.get(Cluster, billing_id).promoted_tag == "billing-error"
         assert promote_theme(session=session, cluster_id=billing_id, tag_name="billing-error") == 0
         with pytest.raises(ValueError, match="lower-case letters"):

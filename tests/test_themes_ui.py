@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from qa.store.engine import make_engine, session_scope
-from qa.store.schema import Cluster, Tag, ThemeFit, ThemeMember
+from qa.store.schema import Cluster, Decision, Tag, ThemeFit, ThemeMember
 from tests.ui_fixtures import LEAD, chromium_page, launched, populate, sign_in, ui_client
 
 WAIT_COMMENT = "Waited 40 minutes on hold & got transferred twice."
@@ -181,11 +181,11 @@ def test_promote_tags_member_calls(client, served):
     assert status.startswith("**Saved.**") and "long-hold" in status and "2 calls tagged" in status
     assert [r[4] for r in table["data"] if r[0] == themes["wait"]] == ["long-hold"]
     with session_scope(engine) as s:
-        tags = s.exec(select(Tag).where(Tag.tag == "long-hold")).all()
+        tags = s.exec(select(Decision).where(Decision.tag == "long-hold")).all()
         cluster = s.get(Cluster, themes["wait"])
         assert cluster.promoted_tag == "long-hold" and cluster.label == "long-hold"
     assert sorted(t.call_id for t in tags) == sorted([ids["C-1001"], ids["C-1003"]])
-    assert all(t.method == "human" and t.present and t.reviewer == LEAD for t in tags)
+    assert all(t.origin == "theme" and t.present and t.reviewer == LEAD for t in tags)
     assert {t.evidence for t in tags} == {WAIT_COMMENT, WAIT_TURN}
     # promoting again tags nobody twice
     *_, status = client.predict(themes["wait"], "long-hold", api_name="/promote_theme")

@@ -14,7 +14,7 @@ from classify.model_store import MODEL_FILE, read_metadata
 from classify.taxonomy import load_taxonomy
 from qa.stages import retrain as training
 from qa.store.schema import Call, Survey, Tag
-from qa.store.writes import record_tag_decision
+from qa.store.writes import Evidence, record_tag_decision
 from tests.test_learned import HashEmbedder
 
 NEW_PHRASING = [
@@ -68,11 +68,14 @@ def test_human_examples_use_evidence_machine_hits_or_comment(engine) -> None:
         record_tag_decision(session=s, call_id=b, tag="billing", present=True)
         # c: rejected, falls back to the survey comment; plus one with explicit evidence
         record_tag_decision(session=s, call_id=c, tag="transfer", present=False)
-        record_tag_decision(session=s, call_id=c, tag="billing", present=True,
-                            evidence="billed me twice")  # fmt: skip
+        twice = Evidence("comment", None, 10, 25, "billed me twice")
+        record_tag_decision(session=s, call_id=c, tag="billing", present=True, evidence=twice)
         s.commit()
-        examples, unused = training.human_examples(s)
+        examples, unused = training.human_examples(s, known_tags={"billing", "re-explain"})
+        rare, _ = training.human_examples(s)
     got = {ex.text: (set(ex.tags), set(ex.known)) for ex in examples}
+    # "billing" is known only from one call's decisions: too few to learn, left out
+    assert "billed me twice" not in {ex.text for ex in rare}
     assert got == {
         "I told it all over again.": ({"re-explain"}, {"re-explain"}),
         "They billed me twice.": (set(), {"transfer"}),
@@ -101,7 +104,7 @@ def test_reviewer_decisions_change_later_predictions(engine, tmp_path: Path) -> 
         for n, text in enumerate(NEW_PHRASING, start=1):
             call_id = _call(s, n, text)
             record_tag_decision(session=s, call_id=call_id, tag="billing-error", present=True,
-                                evidence=text)  # fmt: skip
+                                evidence=Evidence("comment", None, 0, len(text), text))  # fmt: skip
         s.commit()
     after = training.retrain(engine, models_dir=models, taxonomy=taxonomy,
                              embedder=HashEmbedder(), folds=3)  # fmt: skip
@@ -121,7 +124,7 @@ def test_reviewer_decisions_change_later_predictions(engine, tmp_path: Path) -> 
         for n, text in enumerate(rejected, start=10):
             call_id = _call(s, n, text)
             record_tag_decision(session=s, call_id=call_id, tag="billing-error", present=False,
-                                evidence=text)  # fmt: skip
+                                evidence=Evidence("comment", None, 0, len(text), text))  # fmt: skip
         s.commit()
     model = LearnedTagger.load(
         training.retrain(

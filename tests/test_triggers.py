@@ -77,15 +77,24 @@ def test_csat_below_four_lists_last_calls_and_exactly_four_does_not_fire():
         evaluate_triggers(calls, surveyed(calls, csat=[5, 4, 2]), thresholds=th), "csat_mean"
     )
     assert (t.group, t.value, t.threshold) == ("all", pytest.approx(11 / 3), 4.0)
-    assert t.call_ids == ("R0-002", "R0-001")  # newest first, capped at review_calls
-    assert t.action == "review the last 2 calls"
-    assert t.message == "CSAT 3.67 < 4.00 overall: review these 2 calls"
+    assert t.call_ids == ("R0-002",)  # only the unhappy answers (CSAT < 4), no others
+    (low,) = fired(
+        evaluate_triggers(calls, surveyed(calls, csat=[1, 3, 2]), thresholds=th), "csat_mean"
+    )
+    assert low.call_ids == ("R0-000", "R0-002")  # lowest CSAT first, capped at review_calls
+    assert t.action == "review the 1 lowest-CSAT calls"
+    assert t.message == "CSAT 3.67 < 4.00 overall: review these 1 calls"
 
 
-def test_default_review_list_is_twenty_newest_handled_calls():
+def test_default_review_list_is_twenty_lowest_csat_handled_calls():
     calls = [call(i) for i in range(25)] + [call(30, abandoned=True)]
-    (t,) = fired(evaluate_triggers(calls, surveyed(calls[:5], csat=[1] * 5)), "csat_mean")
-    assert len(t.call_ids) == 20 and t.call_ids[0] == "R0-024" and "R0-030" not in t.call_ids
+    answers = [1] * 5 + [2] * 18 + [5, 5, 1]
+    (t,) = fired(evaluate_triggers(calls, surveyed(calls, csat=answers)), "csat_mean")
+    # the five CSAT-1 calls first (newest first), then CSAT 2; never a happy or unsurveyed call
+    assert len(t.call_ids) == 20 and t.call_ids[:5] == tuple(
+        f"R0-{i:03d}" for i in range(4, -1, -1)
+    )
+    assert "R0-023" not in t.call_ids and "R0-030" not in t.call_ids
 
 
 def test_triggers_need_enough_evidence():

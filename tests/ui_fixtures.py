@@ -7,7 +7,7 @@
   a turn contains ``<b>`` and ``&`` to check escaping; optional recording.
 - ``C-1002`` Sam Okafor (a-02, Tech), CSAT 5: ``agent-praise`` (rule); has a Review row.
 - ``C-1003`` Dana Reyes, CSAT 3: ``unresolved`` (rule), ``broken-callback`` rejected by a
-  human, ``rushed`` added by a human.
+  lead's decision, ``rushed`` added by one.
 - ``C-1004`` Sam Okafor, pending: no transcript, no survey, no tags.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from qa.store.engine import session_scope
-from qa.store.schema import Call, CallMetrics, Review, Survey, Tag, Turn
+from qa.store.schema import Call, CallMetrics, Decision, Review, Survey, Tag, Turn
 
 
 def free_port() -> int:
@@ -282,14 +282,16 @@ def populate(engine: Engine, recordings_dir: Path | None = None) -> dict[str, in
                     method="model",
                     score=0.64,
                 ),
-                Tag(
+                Decision(
                     call_id=c3.id,
                     tag="broken-callback",
-                    method="human",
                     present=False,
                     reviewer="qa-lead",
+                    role="lead",
                 ),
-                Tag(call_id=c3.id, tag="rushed", method="human", present=True, reviewer="qa-lead"),
+                Decision(
+                    call_id=c3.id, tag="rushed", present=True, reviewer="qa-lead", role="lead"
+                ),
             ]
         )
         s.add_all(

@@ -80,9 +80,13 @@ def csat_rule(g: Group) -> list[Trigger]:
     csat, th = g.kpis.get("csat_mean"), g.th
     if csat is None or csat >= th.csat_mean_min or g.answered("csat") < th.min_responses:
         return []
-    ids = newest(g.handled, th.review_calls)
+    # The calls to review are the unhappy ones: answered CSAT below 4 (not top-2-box, as in
+    # csat_pct), lowest first, then newest; calls without a survey say nothing about CSAT.
+    unhappy = [c for c in g.handled if (g.answer(c, "csat") or 5) < 4]
+    unhappy.sort(key=lambda c: (g.answer(c, "csat"), -c.started_at.timestamp(), c.external_id))
+    ids = tuple(c.external_id for c in unhappy[: th.review_calls])
     msg = f"CSAT {csat:.2f} < {th.csat_mean_min:.2f} @: review these {len(ids)} calls"
-    action = f"review the last {len(ids)} calls"
+    action = f"review the {len(ids)} lowest-CSAT calls"
     return [g.fire("csat_mean", csat, th.csat_mean_min, action, ids, message=msg)]
 
 

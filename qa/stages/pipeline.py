@@ -182,6 +182,7 @@ def _hit_to_tag(call: Call, turn: Turn | None, hit: Any) -> Tag:
         evidence=hit.evidence,
         method=hit.method,
         score=hit.score,
+        rule=hit.rule or None,
     )
 
 
@@ -252,8 +253,8 @@ def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Tagger, version:
                 _keep(new_tags, _hit_to_tag(call, turn, hit))
     _tag_conversations(tagger, todo, turns, new_tags)
     todo_ids = [call.id for call, _, _ in todo]
-    # Machine tags are replaced wholesale; human decisions (method "human") are kept.
-    session.exec(delete(Tag).where(col(Tag.call_id).in_(todo_ids), col(Tag.method) != "human"))
+    # Machine hits are replaced wholesale; reviewers' decisions live in their own table.
+    session.exec(delete(Tag).where(col(Tag.call_id).in_(todo_ids)))
     session.add_all(new_tags.values())
     for call, _, digest in todo:
         call.tagged_hash = digest

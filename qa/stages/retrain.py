@@ -8,10 +8,12 @@ Examples come from four places, each with the tags it has *knowledge* of:
   rule tagger finds in it) and a negative for every other tag, including tags reviewers
   added (they need negatives to be learned); each negative example is a negative for its
   tag;
-- reviewer decisions in the database (``Tag`` rows with method ``human``): a confirmed or
-  added tag is a positive, a rejected one a negative, for that tag only, on the decision's
-  evidence text, else on the evidence of the machine hits it judged, else (a tag added to
-  a call the machine found nothing on) on the call's survey comment;
+- reviewer decisions in the database (``Decision`` rows; the winning one per tag and
+  scope): a confirmed or added tag is a positive, a rejected one (a rejected rule hit
+  included) a negative, for that tag only, on the decision's evidence text, else on the
+  evidence of the machine hits it judged, else (a tag added to a call the machine found
+  nothing on) on the call's survey comment; a tag only reviewers know needs
+  ``MIN_HUMAN_POSITIVES`` confirmed calls before it is learned;
 - a labels CSV (``qa text train``): each row is a positive for its tags and a negative for
   every other tag named in the file.
 """
@@ -28,7 +30,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from qa.store.schema import Call, Survey, Tag, Turn
+from qa.store.schema import Call, Decision, Survey, Turn
 
 
 @dataclass(frozen=True)
@@ -90,18 +92,34 @@ def taxonomy_examples(taxonomy: Any, rules: Any = None) -> list[Example]:
     return out
 
 
-def human_examples(session: Session) -> tuple[list[Example], int]:
-    """Examples from reviewer decisions; also how many decisions had no text to use."""
-    decisions = list(session.exec(select(Tag).where(Tag.method == "human").order_by(Tag.id)))
-    if not decisions:
+MIN_HUMAN_POSITIVES = 4
+"""A tag that only reviewers' decisions know is learned once this many calls confirm it:
+with fewer, a model would tag on noise (one confirmation teaches a whole sentence)."""
+
+
+def human_examples(
+    session: Session, *, known_tags: Iterable[str] = ()
+) -> tuple[list[Example], int]:
+    """Examples from reviewers' decisions (the winning one per tag and scope); also how
+    many decisions had no text to use.
+
+    A rejected rule or model hit is a negative for its tag on that hit's evidence. Tags not
+    in ``known_tags`` (the bank's and taxonomy's) with fewer than
+    :data:`MIN_HUMAN_POSITIVES` confirmed calls are left out.
+    """
+    from qa.store.effective import winning
+    from qa.store.reads import load_decisions, load_hits
+
+    call_ids = sorted(set(session.exec(select(Decision.call_id).distinct())))
+    if not call_ids:
         return [], 0
-    call_ids = sorted({d.call_id for d in decisions})
+    decided = load_decisions(session, call_ids)
+    hits = load_hits(session, call_ids)
     machine: dict[tuple[int, str], list[str]] = {}
-    for row in session.exec(
-        select(Tag).where(col(Tag.call_id).in_(call_ids), Tag.method != "human")
-    ):
-        if row.evidence.strip():
-            machine.setdefault((row.call_id, row.tag), []).append(row.evidence)
+    for call_id, rows in hits.items():
+        for row in rows:
+            if row.evidence.strip():
+                machine.setdefault((call_id, row.tag), []).append(row.evidence)
     turns = {
         (t.call_id, t.index): t.text
         for t in session.exec(select(Turn).where(col(Turn.call_id).in_(call_ids)))
@@ -113,24 +131,32 @@ def human_examples(session: Session) -> tuple[list[Example], int]:
             .where(col(Call.id).in_(call_ids))
         ).all()
     )
+    known = set(known_tags)
+    confirmed: dict[str, set[int]] = {}
     labelled: dict[str, tuple[set[str], set[str]]] = {}  # text -> (positive, negative) tags
     unused = 0
-    for d in decisions:
-        texts = _decision_texts(d, machine, turns, comments)
-        if not texts:
-            unused += 1
-        for text in texts:
-            pos, neg = labelled.setdefault(text, (set(), set()))
-            (pos if d.present else neg).add(d.tag)
-    examples = [
-        Example(text, frozenset(pos), frozenset(pos | neg), "human")
-        for text, (pos, neg) in labelled.items()
-    ]
+    for call_id in call_ids:
+        for d in winning(decided[call_id]).values():
+            if d.present:
+                confirmed.setdefault(d.tag, set()).add(call_id)
+            texts = _decision_texts(d, machine, turns, comments)
+            if not texts:
+                unused += 1
+            for text in texts:
+                pos, neg = labelled.setdefault(text, (set(), set()))
+                (pos if d.present else neg).add(d.tag)
+    few = MIN_HUMAN_POSITIVES
+    rare = {t for t, calls in confirmed.items() if t not in known and len(calls) < few}
+    examples = []
+    for text, (pos, neg) in labelled.items():
+        pos, neg = pos - rare, neg - rare
+        if pos or neg:
+            examples.append(Example(text, frozenset(pos), frozenset(pos | neg), "human"))
     return examples, unused
 
 
 def _decision_texts(
-    d: Tag,
+    d: Decision,
     machine: dict[tuple[int, str], list[str]],
     turns: dict[tuple[int, int], str],
     comments: dict[int, str],
@@ -140,7 +166,7 @@ def _decision_texts(
     if d.turn_index is not None and turns.get((d.call_id, d.turn_index), "").strip():
         return [turns[(d.call_id, d.turn_index)].strip()]
     judged = machine.get((d.call_id, d.tag))
-    if judged:  # the UI decides per call: the decision is about what the machine showed
+    if judged:  # a whole-call decision is about what the machine showed
         return list(dict.fromkeys(e.strip() for e in judged))
     comment = (comments.get(d.call_id) or "").strip()
     return [comment] if comment else []
@@ -248,8 +274,9 @@ def retrain(
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     examples = bank_examples(bank) if use_bank else []
     examples += taxonomy_examples(tax, rules)
+    known = {t for ex in examples for t in (ex.known or ex.tags)}
     with Session(engine) as session:
-        human, unused = human_examples(session)
+        human, unused = human_examples(session, known_tags=known)
     return train(
         examples + human, models_dir=models_dir, taxonomy=tax, embedder=embedder,
         folds=folds, unused=unused,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from qa.store.schema import Cluster, Tag, ThemeMember
+from qa.store.schema import Cluster, Decision, ThemeMember
 
 TAG_NAME = re.compile(r"^[a-z0-9][a-z0-9:_-]{0,63}$")
 
@@ -48,7 +48,7 @@ def promote_theme(
     review UI shows them like any reviewer decision (and a reviewer can reject one), and the
     learned tagger trains on human decisions, so the new tag is learned from the theme.
     """
-    from qa.store.writes import record_tag_decision
+    from qa.store.writes import Evidence, record_tag_decision
 
     name = (tag_name or "").strip()
     if not TAG_NAME.match(name):
@@ -57,7 +57,7 @@ def promote_theme(
             "'_' or ':', starting with a letter or digit (e.g. 'billing-error')"
         )
     row = _require_cluster(session, cluster_id)
-    decided = set(session.exec(select(Tag.call_id).where(Tag.tag == name, Tag.method == "human")))
+    decided = set(session.exec(select(Decision.call_id).where(Decision.tag == name)))
     members = session.exec(
         select(ThemeMember)
         .where(ThemeMember.cluster_id == cluster_id)
@@ -68,13 +68,13 @@ def promote_theme(
         if member.call_id in decided:
             continue
         decided.add(member.call_id)
-        tag = record_tag_decision(
+        evidence = Evidence(member.source, member.turn_index, 0, len(member.text), member.text)
+        # A bulk decision carries no lead authority, whoever promoted: a reviewer who looks
+        # at one of these calls later can still reject the tag there.
+        record_tag_decision(
             session=session, call_id=member.call_id, tag=name, present=True,
-            reviewer=reviewer, evidence=member.text,
+            reviewer=reviewer, evidence=evidence, origin="theme",
         )  # fmt: skip
-        tag.source, tag.turn_index = member.source, member.turn_index
-        tag.span_start, tag.span_end = 0, len(member.text)
-        session.add(tag)
         tagged += 1
     row.promoted_tag = name
     if not row.label:

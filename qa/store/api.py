@@ -56,9 +56,9 @@ def list_calls(
                     csat_max=csat_max, reviewed=reviewed)  # fmt: skip
 
 
-def call_detail(engine: Engine, call_id: int) -> reads.CallDetail:
+def call_detail(engine: Engine, call_id: int, *, blind_for: str | None = None) -> reads.CallDetail:
     """``qa.store.reads.call_detail``; raises ``CallNotFound``."""
-    return transact(engine, reads.call_detail, call_id=call_id)
+    return transact(engine, reads.call_detail, call_id=call_id, blind_for=blind_for)
 
 
 def list_agents(engine: Engine) -> list[reads.AgentRow]:
@@ -72,12 +72,22 @@ def list_tag_names(engine: Engine) -> list[str]:
 
 
 def record_tag_decision(
-    engine: Engine, *, call_id: int, tag: str, present: bool, reviewer: str
+    engine: Engine,
+    *,
+    call_id: int,
+    tag: str,
+    present: bool,
+    reviewer: str,
+    role: str = "reviewer",
+    evidence: writes.Evidence | None = None,
+    comment: str = "",
+    round_id: int | None = None,
 ) -> None:
     """``qa.store.writes.record_tag_decision``, committed; raises ``CallNotFound`` or
-    ValueError (an empty or too long tag name)."""
+    ValueError (an empty or too long tag name, a bad evidence source)."""
     transact(engine, writes.record_tag_decision, call_id=call_id, tag=tag, present=present,
-             reviewer=reviewer)  # fmt: skip
+             reviewer=reviewer, role=role, evidence=evidence, comment=comment,
+             round_id=round_id)  # fmt: skip
 
 
 def add_review(

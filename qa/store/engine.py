@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from qa.store import schema as tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from qa.store.upgrade import upgrade
 
 DEFAULT_DB_PATH = "callqa.db"
 
@@ -72,6 +73,7 @@ def create_tables(engine: Engine) -> None:
         elif engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         SQLModel.metadata.create_all(conn)
+        upgrade(conn)  # an older database: new columns, decisions out of the tag table
         conn.commit()
 
 

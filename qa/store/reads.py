@@ -1,9 +1,7 @@
 """Read side for the review UI and exports: plain functions returning frozen dataclasses.
 
 Rows never leave this module; callers get ``CallRow`` / ``CallDetail`` / ``TagView`` values.
-Tag semantics (see ``qa.store.schema.Tag``): machine hits (``rule`` / ``model``) count unless a
-human decision for the same tag says ``present=False``; a human ``present=True`` confirms
-or adds the tag.
+Which tags a call has, once reviewers' decisions are applied, is ``qa.store.effective``.
 """
 
 from __future__ import annotations
@@ -12,25 +10,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import exists, func, not_, or_, select
 from sqlmodel import Session
 
-from qa.store.schema import Call, CallMetrics, Review, Survey, Tag, Turn
+from qa.store.effective import CHILD_SEPARATOR, Verdict, hit_scope, verdict
+from qa.store.schema import Call, CallMetrics, Decision, Review, Survey, Tag, Turn
 
-HUMAN = "human"
+HUMAN = "human"  # the method shown for a tag that only reviewers' decisions give a call
 _V = TypeVar("_V")
 
 
 class CallNotFound(LookupError):
     """No call has the requested id."""
-
-
-class _TagLike(Protocol):
-    tag: str
-    method: str
-    present: bool
 
 
 @dataclass(frozen=True)
@@ -91,8 +84,37 @@ class TagView:
     method: str
     score: float
     present: bool
-    decision: str | None  # "confirmed" | "rejected" | None (no human decision for this tag)
-    reviewer: str | None = None
+    decision: str | None  # "confirmed" | "rejected" | None (no decision covers this hit)
+    reviewer: str | None = None  # who made the decision that counts
+    rule: str | None = None  # the taxonomy pattern that matched (rule hits)
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """One decision in a call's history; ``counts``: it is the winning one for its scope."""
+
+    id: int
+    tag: str
+    present: bool
+    reviewer: str
+    role: str
+    source: str | None
+    turn_index: int | None
+    span_start: int | None
+    span_end: int | None
+    evidence: str
+    comment: str
+    origin: str
+    round_id: int | None
+    created_at: datetime
+    counts: bool = False
+
+    @property
+    def scope_label(self) -> str:
+        """ "whole call", "comment" or "turn 3" (where the decision applies)."""
+        if self.source is None:
+            return "whole call"
+        return self.source if self.turn_index is None else f"turn {self.turn_index}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,10 @@ class ReviewView:
     scorecard: dict[str, Any]
     notes: str
     created_at: datetime
+    scorecard_ref: str | None = None
+    score: float | None = None
+    auto_failed: bool | None = None
+    round_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,50 +163,59 @@ class CallDetail:
     survey: SurveyView | None
     tags: tuple[TagView, ...]
     reviews: tuple[ReviewView, ...]
+    decisions: tuple[DecisionView, ...] = ()
+    present_tags: frozenset[str] = frozenset()
 
     @property
     def effective_tags(self) -> tuple[str, ...]:
-        return tuple(sorted(effective_tags(self.tags)))
+        return tuple(sorted(self.present_tags))
 
     @property
     def reviewed(self) -> bool:
-        return bool(self.reviews) or any(t.method == HUMAN for t in self.tags)
+        return bool(self.reviews) or bool(self.decisions)
 
 
-def _human_decisions(tags: Iterable[_TagLike]) -> dict[str, bool]:
-    """Tag name -> present, from human rows; a later row (iteration order) wins."""
-    decisions: dict[str, bool] = {}
-    for t in tags:
-        if t.method == HUMAN:
-            decisions[t.tag] = bool(t.present)
-    return decisions
+def effective_tags(hits: Iterable[Any], decisions: Iterable[Any] = ()) -> set[str]:
+    """The tags a call really has: its machine hits with its decisions applied
+    (``qa.store.effective.verdict``)."""
+    return set(verdict(hits, decisions).tags)
 
 
-def effective_tags(tags: Iterable[_TagLike]) -> set[str]:
-    """The tags a call really has once human decisions are applied."""
-    tags = list(tags)
-    decisions = _human_decisions(tags)
-    machine = {t.tag for t in tags if t.method != HUMAN and t.present}
-    return {name for name in machine if decisions.get(name, True)} | {
-        name for name, present in decisions.items() if present
-    }
+def load_decisions(session: Session, call_ids: Iterable[int]) -> dict[int, list[Decision]]:
+    """Every decision on the given calls, oldest first, by call."""
+    ids = list(call_ids)
+    out: dict[int, list[Decision]] = defaultdict(list)
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        for d in session.scalars(select(Decision).where(Decision.call_id.in_(chunk))):
+            out[d.call_id].append(d)
+    for rows in out.values():
+        rows.sort(key=lambda d: (d.created_at, d.id or 0))
+    return out
 
 
-def _tag_exists(call_id_col, name: str, *conds):  # type: ignore[no-untyped-def]
-    return exists().where(Tag.call_id == call_id_col, Tag.tag == name, *conds)
+def load_hits(session: Session, call_ids: Iterable[int]) -> dict[int, list[Tag]]:
+    """Every machine hit on the given calls, in id order, by call (a row stored with
+    ``present`` False is no hit)."""
+    ids = list(call_ids)
+    out: dict[int, list[Tag]] = defaultdict(list)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        stmt = select(Tag).where(Tag.call_id.in_(chunk), Tag.present.is_(True))
+        for t in session.scalars(stmt.order_by(Tag.id)):
+            out[t.call_id].append(t)
+    return out
 
 
-def _effective_tag_condition(name: str):  # type: ignore[no-untyped-def]
-    machine = _tag_exists(Call.id, name, Tag.method != HUMAN, Tag.present.is_(True))
-    rejected = _tag_exists(Call.id, name, Tag.method == HUMAN, Tag.present.is_(False))
-    confirmed = _tag_exists(Call.id, name, Tag.method == HUMAN, Tag.present.is_(True))
-    return or_(confirmed, and_(machine, not_(rejected)))
+def _family(name: str):  # type: ignore[no-untyped-def]
+    """Rows of ``name`` or of one of its children (``transfer`` -> ``transfer:*``)."""
+    return lambda column: or_(column == name, column.like(f"{name}{CHILD_SEPARATOR}%"))
 
 
 def _reviewed_condition():  # type: ignore[no-untyped-def]
     return or_(
         exists().where(Review.call_id == Call.id),
-        exists().where(Tag.call_id == Call.id, Tag.method == HUMAN),
+        exists().where(Decision.call_id == Call.id),
     )
 
 
@@ -205,7 +240,14 @@ def list_calls(
     if agent:
         stmt = stmt.where(or_(Call.agent_id == agent, Call.agent_name == agent))
     if tag:
-        stmt = stmt.where(_effective_tag_condition(tag))
+        # Candidates: a hit or a decision on the tag or a child; the verdict decides below.
+        family = _family(tag)
+        stmt = stmt.where(
+            or_(
+                exists().where(Tag.call_id == Call.id, family(Tag.tag)),
+                exists().where(Decision.call_id == Call.id, family(Decision.tag)),
+            )
+        ).limit(None)
     if csat_min is not None:
         stmt = stmt.where(Survey.csat >= csat_min)
     if csat_max is not None:
@@ -215,10 +257,10 @@ def list_calls(
         stmt = stmt.where(cond if reviewed else not_(cond))
     rows = session.execute(stmt).all()
     ids = [call.id for call, _, _ in rows]
-    by_call: dict[int, list[Tag]] = defaultdict(list)
-    if ids:
-        for t in session.scalars(select(Tag).where(Tag.call_id.in_(ids)).order_by(Tag.id)):
-            by_call[t.call_id].append(t)
+    hits, decisions = load_hits(session, ids), load_decisions(session, ids)
+    present = {i: effective_tags(hits.get(i, ()), decisions.get(i, ())) for i in ids}
+    if tag:
+        rows = [r for r in rows if tag in present[r[0].id]][:limit]
     return [
         CallRow(
             id=call.id,
@@ -230,7 +272,7 @@ def list_calls(
             queue=call.queue,
             status=call.status,
             csat=csat,
-            tags=tuple(sorted(effective_tags(by_call[call.id]))),
+            tags=tuple(sorted(present[call.id])),
             reviewed=bool(is_reviewed),
         )
         for call, csat, is_reviewed in rows
@@ -243,36 +285,76 @@ def _view(cls: type[_V], row: Any, **extra: Any) -> _V:
     return cls(**{name: getattr(row, name) for name in names}, **extra)
 
 
-def _tag_views(rows: list[Tag]) -> tuple[TagView, ...]:
-    decisions = _human_decisions(rows)
+def _decided(decision: Any) -> str | None:
+    if decision is None:
+        return None
+    return "confirmed" if decision.present else "rejected"
+
+
+def _tag_views(hits: list[Tag], outcome: Verdict) -> tuple[TagView, ...]:
+    """A view per machine hit (with the decision that covers it), then one per tag that only
+    decisions give the call (method ``human``)."""
     views = []
-    for t in rows:
-        present = decisions.get(t.tag) if t.method != HUMAN else t.present
-        decision = None if present is None else ("confirmed" if present else "rejected")
-        views.append(_view(TagView, t, decision=decision))
+    for t in hits:
+        decision = outcome.decision_for(t.tag, hit_scope(t)) or outcome.decision_for(t.tag)
+        state = _decided(decision)
+        if state is None and t.tag not in outcome.tags:
+            state = "rejected"  # its parent was rejected for the whole call
+        reviewer = getattr(decision, "reviewer", None)
+        views.append(_view(TagView, t, decision=state, reviewer=reviewer))
+    machine = {t.tag for t in hits}
+    for (name, _scope), d in sorted(outcome.winners.items(), key=lambda kv: kv[1].id or 0):
+        if name in machine or not d.present or name not in outcome.tags:
+            continue
+        machine.add(name)
+        views.append(
+            TagView(
+                id=d.id or 0, tag=name, source=d.source or "review", turn_index=d.turn_index,
+                span_start=d.span_start, span_end=d.span_end, evidence=d.evidence,
+                method=HUMAN, score=1.0, present=True, decision="confirmed", reviewer=d.reviewer,
+            )
+        )  # fmt: skip
     return tuple(views)
 
 
-def call_detail(*, session: Session, call_id: int) -> CallDetail:
-    """Everything the review screen shows for one call; raises ``CallNotFound``."""
+def _decision_views(decisions: list[Decision], outcome: Verdict) -> tuple[DecisionView, ...]:
+    counting = {id(d) for d in outcome.winners.values()}
+    return tuple(_view(DecisionView, d, counts=id(d) in counting) for d in decisions)
+
+
+def call_detail(*, session: Session, call_id: int, blind_for: str | None = None) -> CallDetail:
+    """Everything the review screen shows for one call; raises ``CallNotFound``.
+
+    ``blind_for``: a reviewer answering a calibration round: other reviewers' decisions and
+    reviews are left out (and do not count in the tags shown), so the answer is their own.
+    """
     call = session.get(Call, call_id)
     if call is None:
         raise CallNotFound(f"no call with id {call_id}")
     turns = session.scalars(select(Turn).where(Turn.call_id == call_id).order_by(Turn.index))
     m = session.get(CallMetrics, call_id)
     s = session.scalars(select(Survey).where(Survey.call_external_id == call.external_id)).first()
-    tags = list(session.scalars(select(Tag).where(Tag.call_id == call_id).order_by(Tag.id)))
-    reviews = session.scalars(
-        select(Review).where(Review.call_id == call_id).order_by(Review.created_at, Review.id)
+    hits = load_hits(session, [call_id]).get(call_id, [])
+    decisions = load_decisions(session, [call_id]).get(call_id, [])
+    reviews = list(
+        session.scalars(
+            select(Review).where(Review.call_id == call_id).order_by(Review.created_at, Review.id)
+        )
     )
+    if blind_for is not None:
+        decisions = [d for d in decisions if d.reviewer == blind_for]
+        reviews = [r for r in reviews if r.reviewer == blind_for]
+    outcome = verdict(hits, decisions)
     return _view(
         CallDetail,
         call,
         turns=tuple(_view(TurnView, t) for t in turns),
         metrics=None if m is None else _view(MetricsView, m),
         survey=None if s is None else _view(SurveyView, s),
-        tags=_tag_views(tags),
+        tags=_tag_views(hits, outcome),
         reviews=tuple(_view(ReviewView, r, scorecard=dict(r.scorecard or {})) for r in reviews),
+        decisions=_decision_views(decisions, outcome),
+        present_tags=outcome.tags,
     )
 
 
@@ -288,5 +370,6 @@ def list_agents(*, session: Session) -> list[AgentRow]:
 
 
 def list_tag_names(*, session: Session) -> list[str]:
-    """Every tag name stored on any call (machine or human), sorted."""
-    return sorted(session.scalars(select(Tag.tag).distinct()))
+    """Every tag name stored on any call (machine hits and decisions), sorted."""
+    names = set(session.scalars(select(Tag.tag).distinct()))
+    return sorted(names | set(session.scalars(select(Decision.tag).distinct())))

@@ -111,12 +111,13 @@ class Survey(SQLModel, table=True):
 
 
 class Tag(SQLModel, table=True):
-    """A tag hit on a call, with its evidence.
+    """A machine tag hit on a call, with its evidence.
 
-    Machine hits (method ``rule`` / ``model``) are replaced whenever the tagger re-runs.
-    Human decisions (method ``human``) are never touched by the tagger and win over
-    machine hits of the same tag: ``present=False`` rejects the tag, ``True`` confirms
-    or adds it.
+    Hits (method ``rule`` / ``model``) are replaced whenever the tagger re-runs; reviewers'
+    judgments of them are :class:`Decision` rows, which the tagger never touches. ``rule``
+    names the taxonomy pattern that matched (``re-explain#3``), so each pattern's precision
+    can be measured from decisions. (Databases from before decisions had their own table
+    kept them here with method ``human``; ``qa.store.upgrade`` moves those rows.)
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -131,7 +132,58 @@ class Tag(SQLModel, table=True):
     score: float = 1.0
     present: bool = True
     reviewer: str | None = Field(default=None, max_length=128)
+    rule: str | None = Field(default=None, max_length=96)
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class Decision(SQLModel, table=True):
+    """One reviewer's judgment of one tag on one call: appended, never updated or deleted.
+
+    The scope is the whole call (``source`` None) or one piece of evidence (``source``,
+    ``turn_index`` and the character span of a machine hit, as on :class:`Tag`). Which
+    decision counts is decided when reading (``qa.store.effective``): per tag and scope,
+    the latest decision by a lead (``role`` lead or admin, as the decider's role was then),
+    else the latest. ``round_id`` marks answers given blind in a calibration round.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    tag: str = Field(index=True, max_length=64)
+    present: bool
+    reviewer: str = Field(max_length=128)
+    role: str = Field(default="reviewer", max_length=16)
+    source: str | None = Field(default=None, max_length=16)
+    turn_index: int | None = None
+    span_start: int | None = None
+    span_end: int | None = None
+    evidence: str = ""
+    comment: str = ""
+    origin: str = Field(default="ui", max_length=16)  # ui | import | theme | legacy
+    round_id: int | None = Field(default=None, foreign_key="calibrationround.id", index=True)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE, index=True)
+
+
+class CalibrationRound(SQLModel, table=True):
+    """A lead's set of calls that every reviewer answers blind (tags and scorecard), so
+    their agreement can be measured (``qa agreement``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    created_by: str = Field(max_length=128)
+    call_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    scorecard_id: str | None = Field(default=None, max_length=64)
+    closed: bool = False
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+
+
+class QueueLease(SQLModel, table=True):
+    """A call served to a reviewer by the review queue, not served to anyone else until
+    ``expires_at`` (or until that reviewer takes the next call)."""
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    reviewer: str = Field(max_length=128, index=True)
+    queue: str = Field(max_length=16)
+    expires_at: datetime = Field(sa_type=NAIVE)
 
 
 class Cluster(SQLModel, table=True):
@@ -185,13 +237,23 @@ class ThemeMember(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
-    """A QA reviewer's pass over a call: scorecard answers and notes."""
+    """A QA reviewer's pass over a call: the scorecard's answers, its score and notes.
+
+    Appended on every save, never updated: a reviewer's latest row for a call is their
+    current review, the earlier ones its history. ``scorecard`` holds the answers by
+    question id; ``scorecard_ref`` names the definition used (``default@v1#<digest>``, see
+    ``qa.review.scorecard``); ``score`` is 0-100 (None: nothing scorable answered).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
     reviewer: str = Field(default="", max_length=128)
     scorecard: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     notes: str = ""
+    scorecard_ref: str | None = Field(default=None, max_length=128)
+    score: float | None = None
+    auto_failed: bool | None = None
+    round_id: int | None = Field(default=None, foreign_key="calibrationround.id")
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
 
 

@@ -1,32 +1,47 @@
-"""Write side for reviewers: human tag decisions and scorecard reviews.
+"""Write side for reviewers: tag decisions and scorecard reviews, appended and never edited.
 
-Human decisions are stored as ``Tag`` rows with method ``human``, one per (call, tag); the
-tagger replaces only machine rows, so a decision survives re-tagging. Machine rows are
-never deleted here.
+Every call here adds a row: a second reviewer's decision on the same tag is a second
+``Decision``, a re-saved scorecard a second ``Review``. Which one counts is decided when
+reading (``qa.store.effective``). Machine hits (``Tag``) are never touched here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from qa.store.reads import HUMAN, CallNotFound
-from qa.store.schema import Call, Review, Tag
+from qa.store.reads import CallNotFound
+from qa.store.schema import Call, Decision, Review
 
 MAX_TAG_LENGTH = 64
+MAX_COMMENT_LENGTH = 2000
+EVIDENCE_SOURCES = ("comment", "transcript")
 
 
-def _require_call(session: Session, call_id: int) -> Call:
+@dataclass(frozen=True)
+class Evidence:
+    """The piece of evidence a decision is about (a machine hit's place); None: whole call."""
+
+    source: str
+    turn_index: int | None = None
+    span_start: int | None = None
+    span_end: int | None = None
+    text: str = ""
+
+
+def require_call(session: Session, call_id: int) -> Call:
+    """The call with ``call_id``; :class:`CallNotFound` when there is none."""
     call = session.get(Call, call_id)
     if call is None:
         raise CallNotFound(f"no call with id {call_id}")
     return call
 
 
-def _clean_tag(tag: str) -> str:
+def clean_tag(tag: str) -> str:
+    """``tag`` stripped; a ValueError when it is empty or too long."""
     name = (tag or "").strip()
     if not name:
         raise ValueError("tag name is empty; pass a taxonomy tag name such as 're-explain'")
@@ -42,31 +57,39 @@ def record_tag_decision(
     tag: str,
     present: bool,
     reviewer: str = "reviewer",
-    evidence: str = "",
-) -> Tag:
-    """Store (or update) the single human decision for ``tag`` on a call.
-
-    ``present=False`` rejects the tag (machine hits of it stop counting); ``True`` confirms
-    a machine hit or adds a tag the machine missed. Returns the flushed human row.
-    """
-    _require_call(session, call_id)
-    name = _clean_tag(tag)
-    existing = list(
-        session.scalars(
-            select(Tag)
-            .where(Tag.call_id == call_id, Tag.tag == name, Tag.method == HUMAN)
-            .order_by(Tag.id)
+    role: str = "reviewer",
+    evidence: Evidence | None = None,
+    comment: str = "",
+    origin: str = "ui",
+    round_id: int | None = None,
+    created_at: datetime | None = None,
+) -> Decision:
+    """Append one decision: ``tag`` is present (confirmed or added) or absent (rejected) on
+    the call, for the whole call or for one piece of ``evidence``. Returns the flushed row."""
+    require_call(session, call_id)
+    name = clean_tag(tag)
+    if evidence is not None and evidence.source not in EVIDENCE_SOURCES:
+        raise ValueError(
+            f"evidence source {evidence.source!r} is not one of: {', '.join(EVIDENCE_SOURCES)}"
         )
+    if len(comment or "") > MAX_COMMENT_LENGTH:
+        raise ValueError(f"comment is longer than {MAX_COMMENT_LENGTH} characters")
+    row = Decision(
+        call_id=call_id,
+        tag=name,
+        present=bool(present),
+        reviewer=reviewer,
+        role=role,
+        source=None if evidence is None else evidence.source,
+        turn_index=None if evidence is None else evidence.turn_index,
+        span_start=None if evidence is None else evidence.span_start,
+        span_end=None if evidence is None else evidence.span_end,
+        evidence="" if evidence is None else evidence.text,
+        comment=comment or "",
+        origin=origin,
+        round_id=round_id,
+        created_at=created_at or datetime.now(),
     )
-    row = existing[0] if existing else Tag(call_id=call_id, tag=name, method=HUMAN)
-    for duplicate in existing[1:]:  # keep the one-decision-per-tag invariant
-        session.delete(duplicate)
-    row.present = bool(present)
-    row.reviewer = reviewer
-    row.evidence = evidence
-    row.score = 1.0
-    row.source = row.source or "transcript"
-    row.created_at = datetime.now()
     session.add(row)
     session.flush()
     return row
@@ -79,12 +102,19 @@ def add_review(
     reviewer: str,
     scorecard: dict[str, Any],
     notes: str,
+    scorecard_ref: str | None = None,
+    score: float | None = None,
+    auto_failed: bool | None = None,
+    round_id: int | None = None,
 ) -> Review:
-    """Record a reviewer's pass over a call (scorecard answers and notes)."""
-    _require_call(session, call_id)
+    """Append a reviewer's pass over a call (scorecard answers, their score, notes)."""
+    require_call(session, call_id)
     if not isinstance(scorecard, dict):
         raise TypeError(f"scorecard must be a dict of answers, got {type(scorecard).__name__}")
-    review = Review(call_id=call_id, reviewer=reviewer, scorecard=dict(scorecard), notes=notes)
+    review = Review(
+        call_id=call_id, reviewer=reviewer, scorecard=dict(scorecard), notes=notes,
+        scorecard_ref=scorecard_ref, score=score, auto_failed=auto_failed, round_id=round_id,
+    )  # fmt: skip
     session.add(review)
     session.flush()
     return review

@@ -18,7 +18,6 @@ then extra features (themes; kind ``theme``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -172,17 +171,18 @@ def frame_from_facts(
 
 
 def load_call_tags(session: Session) -> dict[str, set[str]]:
-    """Effective tags (human decisions applied) per call external id."""
-    from sqlmodel import col, select
+    """Effective tags (reviewers' decisions applied) per call external id."""
+    from sqlmodel import select
 
-    from qa.store.reads import effective_tags
-    from qa.store.schema import Call, Tag
+    from qa.store.reads import effective_tags, load_decisions, load_hits
+    from qa.store.schema import Call
 
-    rows = session.exec(select(Call.external_id, Tag).join(Tag, col(Tag.call_id) == Call.id))
-    grouped: dict[str, list[Tag]] = defaultdict(list)
-    for external_id, tag in rows:
-        grouped[external_id].append(tag)
-    return {external_id: effective_tags(tags) for external_id, tags in grouped.items()}
+    ids = dict(session.exec(select(Call.id, Call.external_id)).all())
+    hits, decisions = load_hits(session, ids), load_decisions(session, ids)
+    return {
+        ids[i]: effective_tags(hits.get(i, ()), decisions.get(i, ()))
+        for i in set(hits) | set(decisions)
+    }
 
 
 def load_driver_data(

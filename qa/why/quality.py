@@ -1,9 +1,9 @@
 """Tag quality measured from reviewer decisions: each tag's precision and recall.
 
-A reviewer decision is a ``Tag`` row with method ``human`` on a call (``present=True``
-confirms the tag or adds it, ``False`` rejects it; one per call and tag, a later row wins as
-in ``qa.store.reads.effective_tags``). A *machine hit* is a ``Tag`` row of any other method,
-``present=True``, for the same call and tag. Per tag, over the decided calls:
+A reviewer decision is a ``Decision`` row on a call (``present=True`` confirms the tag or
+adds it, ``False`` rejects it); per call and tag, what the reviewers said is whether the call
+has the tag once decisions are applied (``qa.store.effective``: a lead's over the latest). A
+*machine hit* is a ``Tag`` row for the same call and tag. Per tag, over the decided calls:
 
 * ``confirmed`` = machine hit and the reviewer said present (a true positive);
 * ``rejected`` = machine hit and the reviewer said absent (a false positive);
@@ -62,23 +62,20 @@ def _rate(hits: int, n: int) -> tuple[float | None, float | None, float | None]:
 
 
 def load_tag_quality(session: Session) -> dict[str, TagQuality]:
-    """``tag_quality`` over every reviewer decision in the database (one query)."""
-    from sqlalchemy import exists, select
-    from sqlalchemy.orm import aliased
+    """``tag_quality`` over every decided (call, tag) in the database: the reviewer says
+    present when the call has the tag once decisions are applied (``qa.store.effective``)."""
+    from sqlalchemy import select
 
-    from qa.store.reads import HUMAN
-    from qa.store.schema import Tag
+    from qa.store.effective import verdict
+    from qa.store.reads import load_decisions, load_hits
+    from qa.store.schema import Decision
 
-    machine = aliased(Tag)
-    hit = exists().where(
-        machine.call_id == Tag.call_id,
-        machine.tag == Tag.tag,
-        machine.method != HUMAN,
-        machine.present.is_(True),
-    )
-    stmt = (
-        select(Tag.call_id, Tag.tag, Tag.present, hit.label("machine"))
-        .where(Tag.method == HUMAN)
-        .order_by(Tag.id)
-    )
-    return tag_quality((c, t, bool(p), bool(m)) for c, t, p, m in session.execute(stmt))
+    ids = list(session.scalars(select(Decision.call_id).distinct()))
+    hits, decisions = load_hits(session, ids), load_decisions(session, ids)
+    rows = []
+    for call_id in ids:
+        outcome = verdict(hits.get(call_id, ()), decisions[call_id])
+        machine = {h.tag for h in hits.get(call_id, ())}
+        for tag in dict.fromkeys(tag for tag, _ in outcome.winners):
+            rows.append((call_id, tag, tag in outcome.tags, tag in machine))
+    return tag_quality(rows)
