@@ -5,7 +5,6 @@ reviews. Pure functions over ``qa.store.reads`` views, unit-tested directly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 
 from qa.store.reads import CallDetail, DecisionView, ReviewView, TagView
@@ -26,9 +25,10 @@ def target_value(tag: TagView | None, name: str) -> str:
     return f"{name}{TARGET_SEPARATOR}{tag.source}:{turn}:{start}:{end}"
 
 
-def parse_target(value: str, tags: Sequence[TagView] = ()) -> tuple[str, Evidence | None]:
-    """(tag name, evidence or None for the whole call) from a :func:`target_value`; the
-    evidence text is looked up among the call's ``tags``. ValueError when malformed."""
+def parse_target(value: str) -> tuple[str, Evidence | None]:
+    """(tag name, evidence or None for the whole call) from a :func:`target_value` (the
+    evidence's text is filled in from the machine hit when the decision is stored).
+    ValueError when malformed."""
     name, sep, rest = (value or "").partition(TARGET_SEPARATOR)
     if not sep:
         return name.strip(), None
@@ -43,9 +43,7 @@ def parse_target(value: str, tags: Sequence[TagView] = ()) -> tuple[str, Evidenc
         source, turn, start, end = parts[0], number(parts[1]), number(parts[2]), number(parts[3])
     except ValueError:
         raise ValueError(f"bad decision target {value!r}; pick one from the list") from None
-    text = next((t.evidence for t in tags if t.tag == name and t.source == source
-                 and t.turn_index == turn and t.span_start == start), "")  # fmt: skip
-    return name.strip(), Evidence(source, turn, start, end, text)
+    return name.strip(), Evidence(source, turn, start, end)
 
 
 def _short(text: str) -> str:

@@ -181,8 +181,7 @@ class _Screen:
             return (*self.show(cid, who=who)[:-1],
                     "**Not saved:** open a call and choose a tag first.")  # fmt: skip
         try:
-            detail = store.call_detail(self.engine, cid)
-            name, evidence = parse_target(target, detail.tags)
+            name, evidence = parse_target(target)
             store.record_tag_decision(
                 self.engine, call_id=cid, tag=name, present=present, reviewer=who.name,
                 role=who.role, evidence=evidence, comment=(comment or "").strip(),

@@ -222,6 +222,12 @@ def test_evidence_decision_and_blind_detail(db):
                                  reviewer="ana", evidence=where)  # fmt: skip
         crud.record_tag_decision(session=s, call_id=cid, tag="long-wait", present=False,
                                  reviewer="bo")  # fmt: skip
+        # without a text, the decision takes the text of the machine hit at that place
+        bare = crud.Evidence("transcript", hit_view.turn_index, hit_view.span_start,
+                             hit_view.span_end)  # fmt: skip
+        row = crud.record_tag_decision(session=s, call_id=cid, tag="re-explain",
+                                       present=False, reviewer="ana", evidence=bare)  # fmt: skip
+        assert row.evidence == hit_view.evidence != ""
     with session_scope(engine) as s:
         d = queries.call_detail(session=s, call_id=cid)
         blind = queries.call_detail(session=s, call_id=cid, blind_for="ana")
@@ -229,7 +235,7 @@ def test_evidence_decision_and_blind_detail(db):
     assert next(t for t in d.tags if t.tag == "re-explain").decision == "rejected"
     assert d.decisions[0].scope_label == "turn 1" and d.decisions[1].scope_label == "whole call"
     # blind: only ana's own decisions show and count
-    assert [x.reviewer for x in blind.decisions] == ["ana"]
+    assert [x.reviewer for x in blind.decisions] == ["ana", "ana"]
     assert "long-wait" in blind.effective_tags
 
 

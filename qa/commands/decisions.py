@@ -8,7 +8,6 @@ taxonomy pattern's precision measured from decisions.
 from __future__ import annotations
 
 import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from typing import Annotated
 import typer
 
 from qa.commands.options import DbOption, OutputFormat, fail, open_engine
+from qa.commands.text_io import open_output
 
 app = typer.Typer(
     help="Reviewers' tag decisions: export, import, rule precision.", no_args_is_help=True
@@ -44,13 +44,8 @@ def export(
     from qa.store.engine import session_scope
 
     engine = open_engine(db)
-    handle = sys.stdout if out is None else out.open("w", encoding="utf-8", newline="")
-    try:
-        with session_scope(engine) as session:
-            count = export_decisions(session, handle, fmt.value)
-    finally:
-        if out is not None:
-            handle.close()
+    with open_output(out) as handle, session_scope(engine) as session:
+        count = export_decisions(session, handle, fmt.value)
     if out is not None:
         typer.echo(f"wrote {count} decisions to {out}", err=True)
 

@@ -3,13 +3,13 @@ and calibration rounds. Registered on the ``qa`` app in ``qa.cli``."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from qa.commands.decisions import FileFormat, OutOption
 from qa.commands.options import DbOption, fail, open_engine
+from qa.commands.text_io import open_output
 
 app = typer.Typer(help="Scorecard reviews: export them, trend scores per agent or team.",
                   no_args_is_help=True)  # fmt: skip
@@ -28,13 +28,8 @@ def export(
     from qa.review.reviews import export_reviews
     from qa.store.engine import session_scope
 
-    handle = sys.stdout if out is None else out.open("w", encoding="utf-8", newline="")
-    try:
-        with session_scope(open_engine(db)) as session:
-            count = export_reviews(session, handle, fmt.value)
-    finally:
-        if out is not None:
-            handle.close()
+    with open_output(out) as handle, session_scope(open_engine(db)) as session:
+        count = export_reviews(session, handle, fmt.value)
     if out is not None:
         typer.echo(f"wrote {count} reviews to {out}", err=True)
 

@@ -13,7 +13,7 @@ reviewer, tag, answer and time) is skipped, so importing a file twice adds nothi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -64,21 +64,29 @@ def decision_rows(session: Session) -> Iterator[dict[str, Any]]:
         }  # fmt: skip
 
 
-def export_decisions(session: Session, out: IO[str], fmt: str = "csv") -> int:
-    """Write every decision to ``out`` as ``fmt`` (``csv`` or ``jsonl``); returns the count."""
+def write_records(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: IO[str], fmt: str
+) -> int:
+    """Write ``rows`` to ``out`` as ``csv`` (``columns``, spreadsheet-safe, None as empty)
+    or ``jsonl`` (each row whole); returns the count. Shared by every export here."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
-    count = 0
     writer = SafeWriter(out) if fmt == "csv" else None
     if writer is not None:
-        writer.writerow(EXPORT_COLUMNS)
-    for row in decision_rows(session):
+        writer.writerow(columns)
+    count = 0
+    for row in rows:
         if writer is not None:
-            writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+            writer.writerow(["" if row[c] is None else row[c] for c in columns])
         else:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def export_decisions(session: Session, out: IO[str], fmt: str = "csv") -> int:
+    """Write every decision to ``out`` as ``fmt`` (``csv`` or ``jsonl``); returns the count."""
+    return write_records(decision_rows(session), EXPORT_COLUMNS, out, fmt)
 
 
 def parse_present(value: str) -> bool:

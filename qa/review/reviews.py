@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from qa.config import REPO_ROOT
+from qa.review.decision_files import write_records
 from qa.review.scorecard import Scorecard, check_answers, load_scorecards, score
-from qa.safecsv import SafeWriter
 from qa.store.effective import hit_scope, winning
 from qa.store.reads import load_decisions
 from qa.store.schema import Call, Review, Tag
@@ -74,20 +74,10 @@ def review_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def export_reviews(session: Session, out: IO[str], fmt: str = "csv") -> int:
     """Write every review as CSV (answers as JSON in one cell) or JSON lines."""
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"unknown format {fmt!r}; choose one of: csv, jsonl")
-    writer = SafeWriter(out) if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(REVIEW_COLUMNS)
-    count = 0
-    for row in review_rows(session):
-        if writer is None:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            row = {**row, "answers": json.dumps(row["answers"], sort_keys=True)}
-            writer.writerow(["" if row[c] is None else row[c] for c in REVIEW_COLUMNS])
-        count += 1
-    return count
+    rows = review_rows(session)
+    if fmt == "csv":
+        rows = ({**r, "answers": json.dumps(r["answers"], sort_keys=True)} for r in rows)
+    return write_records(rows, REVIEW_COLUMNS, out, fmt)
 
 
 @dataclass(frozen=True)

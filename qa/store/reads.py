@@ -181,30 +181,31 @@ def effective_tags(hits: Iterable[Any], decisions: Iterable[Any] = ()) -> set[st
     return set(verdict(hits, decisions).tags)
 
 
+_CHUNK = 900  # ids per IN (...): below SQLite's bound-parameter limit
+
+
+def _by_call(session: Session, stmt: Any, call_id: Any, ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Rows of ``stmt`` whose ``call_id`` column is in ``ids`` (chunked), by call, in the
+    statement's order."""
+    ids = list(ids)
+    out: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        for row in session.scalars(stmt.where(call_id.in_(ids[start : start + _CHUNK]))):
+            out[row.call_id].append(row)
+    return out
+
+
 def load_decisions(session: Session, call_ids: Iterable[int]) -> dict[int, list[Decision]]:
     """Every decision on the given calls, oldest first, by call."""
-    ids = list(call_ids)
-    out: dict[int, list[Decision]] = defaultdict(list)
-    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
-        chunk = ids[start : start + 900]
-        for d in session.scalars(select(Decision).where(Decision.call_id.in_(chunk))):
-            out[d.call_id].append(d)
-    for rows in out.values():
-        rows.sort(key=lambda d: (d.created_at, d.id or 0))
-    return out
+    stmt = select(Decision).order_by(Decision.created_at, Decision.id)
+    return _by_call(session, stmt, Decision.call_id, call_ids)
 
 
 def load_hits(session: Session, call_ids: Iterable[int]) -> dict[int, list[Tag]]:
     """Every machine hit on the given calls, in id order, by call (a row stored with
     ``present`` False is no hit)."""
-    ids = list(call_ids)
-    out: dict[int, list[Tag]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        stmt = select(Tag).where(Tag.call_id.in_(chunk), Tag.present.is_(True))
-        for t in session.scalars(stmt.order_by(Tag.id)):
-            out[t.call_id].append(t)
-    return out
+    stmt = select(Tag).where(Tag.present.is_(True)).order_by(Tag.id)
+    return _by_call(session, stmt, Tag.call_id, call_ids)
 
 
 def _family(name: str):  # type: ignore[no-untyped-def]

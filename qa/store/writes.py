@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from qa.store.reads import CallNotFound
-from qa.store.schema import Call, Decision, Review
+from qa.store.schema import Call, Decision, Review, Tag
 
 MAX_TAG_LENGTH = 64
 MAX_COMMENT_LENGTH = 2000
@@ -84,7 +84,7 @@ def record_tag_decision(
         turn_index=None if evidence is None else evidence.turn_index,
         span_start=None if evidence is None else evidence.span_start,
         span_end=None if evidence is None else evidence.span_end,
-        evidence="" if evidence is None else evidence.text,
+        evidence=_evidence_text(session, call_id, name, evidence),
         comment=comment or "",
         origin=origin,
         round_id=round_id,
@@ -93,6 +93,21 @@ def record_tag_decision(
     session.add(row)
     session.flush()
     return row
+
+
+def _evidence_text(session: Session, call_id: int, tag: str, evidence: Evidence | None) -> str:
+    """The evidence's text as given, else the text of the machine hit at that place."""
+    if evidence is None:
+        return ""
+    if evidence.text:
+        return evidence.text
+    hit = session.exec(
+        select(Tag.evidence).where(
+            Tag.call_id == call_id, Tag.tag == tag, Tag.source == evidence.source,
+            Tag.turn_index == evidence.turn_index, Tag.span_start == evidence.span_start,
+        )
+    ).first()  # fmt: skip
+    return hit or ""
 
 
 def add_review(
