@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install "$(TORCH)"
 	@$(BIN)/python -W ignore -c "import torch, sys; v = torch.__version__; sys.exit(0 if torch.version.cuda is None else f'torch {v} is a CUDA build: expected the CPU build of $(TORCH)')"
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,ray]"
 	@touch $@
 
 demo: install

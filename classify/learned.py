@@ -338,6 +338,7 @@ class LearnedTagger:
                     TagHit(
                         tag=tag, start=start, end=end, evidence=text[start:end],
                         method=self.method, score=round(score, 4),
+                        cutoff=round(float(cuts[j]), 4),
                     )
                 )  # fmt: skip
             out[i].sort(key=lambda h: (h.start, self.tags_.index(h.tag)))

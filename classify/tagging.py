@@ -41,6 +41,8 @@ class TagHit:
     ``method`` is ``rule`` | ``model`` | ``human``; ``score`` is 1.0 for rules. ``rule``
     names the taxonomy pattern that matched (``re-explain#3``, ``rushed@transcript#0``), so
     reviewers' decisions can measure each pattern's precision; empty for other methods.
+    ``cutoff``: for model hits, the tag's cut-off the score cleared (``score - cutoff`` is how
+    sure the model is, which the review queue's uncertainty sampling ranks by); else None.
     """
 
     tag: str
@@ -50,6 +52,7 @@ class TagHit:
     method: str = "rule"
     score: float = 1.0
     rule: str = ""
+    cutoff: float | None = None
 
 
 @dataclass(frozen=True)

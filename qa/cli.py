@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import typer
 
+from qa.commands import calls as calls_commands
+from qa.commands import db as db_commands
 from qa.commands import decisions as decisions_commands
 from qa.commands import models as models_commands
+from qa.commands import packs as packs_commands
 from qa.commands import reviews as reviews_commands
 from qa.commands import text as text_commands
 from qa.commands import users as users_commands
@@ -52,8 +55,11 @@ app.add_typer(models_commands.app, name="models")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(text_commands.app, name="text")
 app.add_typer(decisions_commands.app, name="decisions")
+app.add_typer(calls_commands.app, name="calls")
+app.add_typer(packs_commands.app, name="packs")
 app.add_typer(reviews_commands.app, name="reviews")
 app.add_typer(reviews_commands.calibration_app, name="calibration")
+app.add_typer(db_commands.app, name="db")
 
 
 def main() -> None:

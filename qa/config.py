@@ -14,6 +14,7 @@ from typing import Any
 AGENT_CHANNELS = ("left", "right")
 REDACTION_MODES = ("off", "redacted", "redacted+original")
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_UI_URL = "http://127.0.0.1:7860"
 
 # environment variable -> (field name, converter)
 _ENV: dict[str, tuple[str, type]] = {
@@ -25,6 +26,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "QA_ASR_MODEL": ("asr_model", str),
     "QA_MODELS_DIR": ("models_dir", Path),
     "QA_REDACTION": ("redaction", str),
+    "QA_UI_URL": ("ui_url", str),
 }
 
 
@@ -42,8 +44,12 @@ class Settings:
     # PII is redacted before anything is stored or shown; "redacted+original" also keeps the
     # original turn texts in the separate turn_original table.
     redaction: str = "redacted"
+    # Where the review UI is served: the base of every call link in reports and exports.
+    ui_url: str = DEFAULT_UI_URL
 
     def __post_init__(self) -> None:
+        if not self.ui_url.startswith(("http://", "https://")):
+            raise ValueError(f"UI address {self.ui_url!r} must start with http:// or https://")
         if self.agent_channel not in AGENT_CHANNELS:
             raise ValueError(
                 f"agent channel {self.agent_channel!r} is not valid; choose one of {AGENT_CHANNELS}"

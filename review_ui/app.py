@@ -1,13 +1,17 @@
-"""Gradio review app: the Review, Insights and Themes tabs over one database.
+"""Gradio review app: the Review, Insights, Themes, Calibration and Coaching tabs over one
+database.
 
 ``build_app(engine)`` returns the ``gr.Blocks``; ``serve(engine)`` builds and launches it.
 Each tab has its own builder (``review_ui.review``, ``review_ui.insights``,
-``review_ui.themes``); this module only assembles them with sign-in (``review_ui.access``)
-and playback (``qa.review.playback``). The UI reads and writes through ``qa.store.api``.
+``review_ui.themes``, ``review_ui.calibration``, ``review_ui.coaching_tab``); this module
+only assembles them with sign-in (``review_ui.access``), playback (``qa.review.playback``)
+and the export folder and link address (``review_ui.exports``). The UI reads and writes
+through ``qa.store.api``.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +21,9 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from review_ui.access import Access, RoleGate
+from review_ui.calibration import build_calibration_tab
+from review_ui.coaching_tab import build_coaching_tab
+from review_ui.exports import ExportFolder, UiAddress
 from review_ui.insights import build_insights_tab
 from review_ui.review import build_review_tab
 from review_ui.themes import build_themes_tab
@@ -61,15 +68,23 @@ def build_app(
             return f"Signed in as **{who.name}** ({who.role}) · [Sign out](/logout)"
         return "Read-only: no user exists yet (`qa users add NAME --role reviewer`)."
 
+    exports = ExportFolder()  # the list's CSV and pack exports
+    atexit.register(exports.close)  # removed when the process ends (Ctrl+C, SIGTERM: see serve)
+    address = UiAddress.from_env()
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         with gr.Row(equal_height=True):
             gr.Markdown(f"# {title}")
             signed_in = gr.Markdown("", elem_id="signed-in")
-        with gr.Tabs(elem_id="tabs"):
-            build_review_tab(demo, engine, access, tag_names=tag_names,
-                             scorecard=scorecard, playback=playback)  # fmt: skip
+        with gr.Tabs(elem_id="tabs") as tabs:
+            review = build_review_tab(demo, engine, access, tag_names=tag_names,
+                                      scorecard=scorecard, playback=playback,
+                                      exports=exports, address=address)  # fmt: skip
             build_insights_tab(engine)
             build_themes_tab(engine, access)
+            build_calibration_tab(engine, access)
+            build_coaching_tab(demo, tabs, engine, access, playback=playback,
+                               list_query=review.calls.query, exports=exports,
+                               address=address)  # fmt: skip
         demo.load(signed_in_line, None, signed_in, api_visibility="private")
         # The review screen's page script (click-to-seek, keys; review_ui.workbench): a hidden
         # component runs it once the page is up (Gradio 6 took js= off gr.Blocks).

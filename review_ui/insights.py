@@ -6,7 +6,9 @@ tiles, actions (triggers) with the calls to review, the driver tables (each row 
 - a tag on what the customer or agent said - or "recorded" - a ``call:`` feature the phone
 system recorded - with a legend, and each tag's measured precision / recall and mis-tagging
 sensitivity line), repeat contacts and broken callback promises, daily trends, themes and the
-survey-bias check. The numbers are
+survey-bias check; then, from reviewers' work (``review_ui.review_insights``), scorecard
+scores per agent and team by week and the rule patterns below the precision floor. The
+numbers are
 computed when the tab is opened or refreshed (``api_name="insights"``), not at page load.
 
 Call ids in the tab link to ``?call=<external id>``; ``call_from_query`` opens such a link
@@ -25,7 +27,7 @@ from qa.store.api import transact
 if TYPE_CHECKING:
     from qa.store.api import Engine
 
-SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias")
+SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias", "scores", "rules")
 
 
 def _wrap(body: str) -> str:
@@ -39,6 +41,7 @@ def render_insights(engine: Engine, since: str | None, until: str | None) -> lis
     from qa.report.insights import build_insights
     from qa.report.repeat_section import repeats_html
     from qa.report.sections import bias_html, drivers_html, themes_html, triggers_html
+    from review_ui.review_insights import rules_html, scores_html
 
     try:
         start = parse_timestamp(since.strip(), "since") if since and since.strip() else None
@@ -64,6 +67,9 @@ def render_insights(engine: Engine, since: str | None, until: str | None) -> lis
         "trends": trends_html(insights),
         "themes": themes_html(insights),
         "bias": bias_html(insights),
+        # From reviewers' work, over all periods (weeks are columns).
+        "scores": scores_html(engine),
+        "rules": rules_html(engine),
     }
     return [status] + [_wrap(parts[name]) for name in SECTIONS]
 
@@ -104,6 +110,8 @@ def build_insights_tab(engine: Engine) -> gr.Tab:
             "trends": "Daily trends",
             "themes": "Top themes",
             "bias": "Survey bias check",
+            "scores": "Scorecard scores per agent and team, by week",
+            "rules": "Rules reviewers reject (precision from decisions)",
         }
         for name in SECTIONS:
             open_ = name in ("kpis", "actions", "drivers")

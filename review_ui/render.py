@@ -9,7 +9,7 @@ carry ``data-start`` / ``data-end`` (seconds), which the workbench script
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from itertools import pairwise
 
@@ -50,6 +50,7 @@ mark.qa-mark { background: var(--tag-color, #fde68a); color: #111827; padding: 0
 mark.qa-mark.rejected { background: transparent; color: inherit; text-decoration: line-through;
   outline: 1px dashed #9ca3af; }
 mark.qa-mark.confirmed { outline: 2px solid #16a34a; }
+.qa-found { box-shadow: inset 0 -0.45em 0 #fb923c; font-weight: 600; }
 .qa-chip { display: inline-block; font-size: 0.72rem; padding: 0 6px; border-radius: 999px;
   margin-left: 6px; color: #111827; background: var(--tag-color, #e5e7eb); white-space: nowrap; }
 .qa-tags { width: 100%; border-collapse: collapse; font-size: 0.88rem; }
@@ -179,12 +180,16 @@ def _mark_attrs(tags: Sequence[TagView], start: float | None = None) -> str:
 
 
 def highlight(
-    text: str, tags: Iterable[TagView], start: float | None = None
+    text: str,
+    tags: Iterable[TagView],
+    start: float | None = None,
+    found: Sequence[tuple[int, int]] = (),
 ) -> tuple[str, list[TagView]]:
     """Escape ``text`` and wrap each tag's evidence span in ``<mark>``.
 
     Overlapping spans are split at every boundary, so each piece is marked with all tags
     covering it. ``start``: the turn's start (seconds), put on each mark as ``data-start``.
+    ``found``: spans a list search matched, wrapped in ``<span class="qa-found">``.
     Returns the HTML and the tags whose evidence could not be located.
     """
     spans: list[tuple[int, int, TagView]] = []
@@ -195,10 +200,14 @@ def highlight(
             unplaced.append(tag)
         else:
             spans.append((*span, tag))
-    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    hits = [(s, e) for s, e in found if 0 <= s < e <= len(text)]
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans),
+                   *(s for s, _ in hits), *(e for _, e in hits)})  # fmt: skip
     out = []
     for lo, hi in pairwise(cuts):
         piece = escape(text[lo:hi])
+        if any(s <= lo and hi <= e for s, e in hits):
+            piece = f'<span class="qa-found">{piece}</span>'
         covering = [t for s, e, t in spans if s <= lo and hi <= e]
         out.append(f"<mark {_mark_attrs(covering, start)}>{piece}</mark>" if covering else piece)
     return "".join(out), unplaced
@@ -212,8 +221,13 @@ def _chips(tags: Iterable[TagView]) -> str:
     )
 
 
-def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -> str:
-    """One block per turn (Agent / Customer, start-end), tag evidence highlighted.
+def render_transcript(
+    turns: Sequence[TurnView],
+    tags: Iterable[TagView] = (),
+    found: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+) -> str:
+    """One block per turn (Agent / Customer, start-end), tag evidence highlighted, and the
+    spans a list search matched (``found``: turn index -> spans) marked ``qa-found``.
 
     Each turn and its marks carry ``data-start`` / ``data-end`` (seconds): clicking one seeks
     the recording there, and the playing turn is highlighted (``review_ui.workbench``).
@@ -226,7 +240,8 @@ def render_transcript(turns: Sequence[TurnView], tags: Iterable[TagView] = ()) -
             by_turn.setdefault(t.turn_index, []).append(t)
     blocks = []
     for turn in turns:
-        body, unplaced = highlight(turn.text, by_turn.get(turn.index, []), turn.start)
+        hits = (found or {}).get(turn.index, ())
+        body, unplaced = highlight(turn.text, by_turn.get(turn.index, []), turn.start, hits)
         speaker = turn.speaker if turn.speaker in SPEAKER_LABELS else "unknown"
         label = SPEAKER_LABELS.get(speaker, "Unknown")
         blocks.append(
@@ -326,8 +341,13 @@ def _score(key: str, value: object) -> str:
     )
 
 
-def render_survey(survey: SurveyView | None, tags: Iterable[TagView] = ()) -> str:
-    """Survey scores and the comment, with comment-sourced tag evidence highlighted."""
+def render_survey(
+    survey: SurveyView | None,
+    tags: Iterable[TagView] = (),
+    found: Sequence[tuple[int, int]] = (),
+) -> str:
+    """Survey scores and the comment, with comment-sourced tag evidence highlighted (and the
+    spans a list search matched, ``found``)."""
     if survey is None:
         return '<div class="qa-empty">No survey answer for this call.</div>'
     scores = "".join(
@@ -340,7 +360,7 @@ def render_survey(survey: SurveyView | None, tags: Iterable[TagView] = ()) -> st
         )
     )
     comment_tags = [t for t in tags if t.source == "comment" and t.method != "human"]
-    body, unplaced = highlight(survey.comment, comment_tags)
+    body, unplaced = highlight(survey.comment, comment_tags, found=found)
     comment = (
         f'<div class="qa-comment">“{body}”{_chips(unplaced)}</div>'
         if survey.comment

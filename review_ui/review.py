@@ -10,7 +10,8 @@ scorecard, ``qa.review.scorecard``), ``play_original``. Reads and writes go thro
 grants it (``review_ui.access``); recordings play through ``qa.review.playback`` (confined,
 redacted). A call in an open calibration round is shown blind to reviewers (only their own
 decisions and reviews), and what they save there belongs to the round. On page load the
-filters and the table fill in, and ``?call=ID`` opens that call.
+filters and the table fill in from the URL (``?agent=..&tag=..&p=3``), and ``?call=ID``
+opens that call.
 """
 
 from __future__ import annotations
@@ -27,12 +28,25 @@ from qa.review.queue import next_call
 from qa.review.reviews import save_review
 from qa.review.scorecard import Scorecard, prefill, score
 from qa.store import api as store
+from qa.store.callfilter import CallFilter
 from qa.store.effective import LEAD_ROLES
 from qa.store.reads import CallDetail, CallNotFound
 from review_ui import render
+from review_ui.call_list import (
+    CALL_URL_JS,
+    INPUT_FIELDS,
+    URL_JS,
+    export_list,
+    filter_choices,
+    inputs_from_filter,
+    list_page,
+    period_bounds,
+)
+from review_ui.coaching import wire_pack_adder
+from review_ui.exports import ExportFolder, UiAddress
 from review_ui.history import decision_targets, parse_target, render_history
 from review_ui.insights import call_from_query
-from review_ui.review_layout import ALL, ANY, calls_table, review_layout
+from review_ui.review_layout import ReviewTab, review_layout
 
 if TYPE_CHECKING:
     from qa.store.api import Engine
@@ -42,7 +56,7 @@ PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
 
 def _int_or_none(value: Any) -> int | None:
-    if value is None or value in ("", ANY) or (isinstance(value, float) and value != value):
+    if value is None or value == "" or (isinstance(value, float) and value != value):
         return None
     return int(value)
 
@@ -79,28 +93,42 @@ class _Screen:
         self.engine, self.access, self.playback = engine, access, playback
         self.tag_names, self.card = list(tag_names), card
 
-    def list_calls(self, agent, tag, csat_min, csat_max, reviewed):  # type: ignore[no-untyped-def]
-        flag = {"reviewed": True, "unreviewed": False}.get(reviewed or "all")
-        rows = store.list_calls(
-            self.engine,
-            agent=agent or None,
-            tag=tag or None,
-            csat_min=_int_or_none(csat_min),
-            csat_max=_int_or_none(csat_max),
-            reviewed=flag,
-        )
-        return calls_table(rows)
+    def list_calls(self, *values):  # type: ignore[no-untyped-def]
+        """One page of the call list for the inputs (``call_list.INPUT_FIELDS`` order):
+        (table, count line, page, URL query)."""
+        return list_page(self.engine, dict(zip(INPUT_FIELDS, values, strict=True)))
 
-    def load_page(self):  # type: ignore[no-untyped-def]
-        """The filters' choices (agents with their call counts, every known tag), the table."""
-        agents = [("All agents", ALL)] + [
-            (f"{a.agent_name or a.agent_id} ({a.calls})", a.agent_id)
-            for a in store.list_agents(self.engine)
-        ]
-        names = sorted(set(self.tag_names) | set(store.list_tag_names(self.engine)))
-        tags = [("All tags", ALL)] + [(n, n) for n in names]
-        return (gr.update(choices=agents, value=ALL), gr.update(choices=tags, value=ALL),
-                self.list_calls(ALL, ALL, ANY, ANY, "all"))  # fmt: skip
+    def list_first_page(self, *values):  # type: ignore[no-untyped-def]
+        """As :meth:`list_calls` from page 1 (a filter changed)."""
+        return self.list_calls(*values[:-1], 1)
+
+    def list_step(self, step: int):  # type: ignore[no-untyped-def]
+        def handler(*values):  # type: ignore[no-untyped-def]
+            page = max(1, (_int_or_none(values[-1]) or 1) + step)
+            return self.list_calls(*values[:-1], page)
+
+        return handler
+
+    def load_page(self, request: gr.Request):  # type: ignore[no-untyped-def]
+        """The filters' choices, their values from the URL (``?agent=..&tag=..&p=3``;
+        a bad value is reported and ignored), and that page of the list."""
+        choices = filter_choices(self.engine, self.tag_names)
+        params = dict(request.query_params) if request is not None else {}
+        try:
+            flt = CallFilter.from_query(params)
+            note = ""
+        except ValueError as exc:
+            flt, note = CallFilter(), f"**Link filter ignored:** {exc}"
+        values = inputs_from_filter(flt)
+        updates = []
+        for name in INPUT_FIELDS:
+            key = "tags" if name.startswith("tags_") else name
+            if key in choices:
+                updates.append(gr.update(choices=choices[key], value=values[name]))
+            else:
+                updates.append(gr.update(value=values[name]))
+        table, count, _, query = self.list_calls(*(values[n] for n in INPUT_FIELDS))
+        return (*updates, table, f"{note} {count}".strip(), query)
 
     def viewer(self, request: gr.Request | None) -> Identity | None:
         return self.access.identity(getattr(request, "username", None))
@@ -113,6 +141,22 @@ class _Screen:
 
     def open_call(self, call_id, request: gr.Request):  # type: ignore[no-untyped-def]
         return self.show(call_id, who=self.viewer(request))
+
+    def open_found(self, call_id, search, request: gr.Request):  # type: ignore[no-untyped-def]
+        """Open a call from the list, marking where the list's search matched."""
+        return self.show(call_id, who=self.viewer(request), search=search or "")
+
+    def found(self, call_id: int, search: str) -> tuple[dict[int, Any], tuple[Any, ...]]:
+        """Where the list's search matched in a call: turn index -> spans, comment spans."""
+        if not search.strip():
+            return {}, ()
+        try:
+            matches = store.search_matches(self.engine, call_id, search)
+        except ValueError:
+            return {}, ()
+        turns = {m.turn_index: m.spans for m in matches if m.turn_index is not None}
+        comment = next((m.spans for m in matches if m.turn_index is None), ())
+        return turns, comment
 
     def _answers(self, d: CallDetail, who: Identity | None) -> tuple[list[Any], str, str]:
         """The scorecard as this viewer left it (their latest review of the call), else
@@ -137,7 +181,7 @@ class _Screen:
         return f"score **{result.score:.1f}**/100{failed}"
 
     def show(self, call_id, message: str | None = None, keep: str | None = None,  # type: ignore[no-untyped-def]
-             who: Identity | None = None):  # fmt: skip
+             who: Identity | None = None, search: str = ""):  # fmt: skip
         cid = _int_or_none(call_id)
         n_answers = len(self.card.questions()) if self.card else 0
         try:
@@ -159,20 +203,25 @@ class _Screen:
         live = [v for v in values if v in d.present_tags]
         current = keep if keep in values else (live or values or [None])[0]
         answers, notes, score_line = self._answers(d, who)
+        in_turns, in_comment = self.found(d.id, search)
+        found_note = f" Search “{search.strip()}” is marked." if in_turns or in_comment else ""
         blind_note = (f" Calibration round {round_id}: you see only your own answers."
                       if blind else "")  # fmt: skip
         return (
             render.render_header(d),
             audio,
-            render.render_survey(d.survey, d.tags),
-            render.render_transcript(d.turns, d.tags),
+            render.render_survey(d.survey, d.tags, in_comment),
+            render.render_transcript(d.turns, d.tags, in_turns),
             render.render_tags(d.tags, turns=d.turns),
             gr.update(choices=targets, value=current),
             render_history(d),
             *answers,
             notes,
             score_line,
-            (message or f"Opened call #{d.id} ({d.external_id}).") + blind_note + audio_note,
+            (message or f"Opened call #{d.id} ({d.external_id}).")
+            + blind_note
+            + audio_note
+            + found_note,
         )
 
     def decide(self, call_id, target, comment, who: Identity, present: bool, verb: str):  # type: ignore[no-untyped-def]
@@ -247,17 +296,23 @@ def build_review_tab(
     tag_names: Sequence[str] = (),
     scorecard: Scorecard | None = None,
     playback: Playback | None = None,
-) -> gr.Tab:
-    """Add the Review tab (call inside ``gr.Tabs()`` in the ``demo`` Blocks); returns the tab.
+    exports: ExportFolder | None = None,
+    address: UiAddress | None = None,
+) -> ReviewTab:
+    """Add the Review tab (call inside ``gr.Tabs()`` in the ``demo`` Blocks); returns its
+    components (the Coaching tab reads the call list's URL query).
 
     ``tag_names`` (the taxonomy's) are offered for "add a tag" and, with every stored tag, in
     the tag filter. ``scorecard``: the scorecard reviewers fill (None: none). Decisions need
     ``decide_tags``; a review and the queue ``review``; the original recording
-    ``play_original`` (and a ``redacted+original`` deployment).
+    ``play_original`` (and a ``redacted+original`` deployment). ``exports``: where the list's
+    CSV is written; ``address``: the base of the links in it.
     """
     screen = _Screen(engine, access, playback, tag_names, scorecard)
+    exports = exports or ExportFolder()
+    address = address or UiAddress()
     original_audio = playback is not None and playback.redaction == "redacted+original"
-    with gr.Tab("Review", id="review", elem_id="review-tab") as tab:
+    with gr.Tab("Review", id="review", elem_id="review-tab"):
         ui = review_layout(screen.tag_names, scorecard, original_audio=original_audio)
 
     @access.needs(Permission.decide_tags)
@@ -287,21 +342,47 @@ def build_review_tab(
     def play_original(call_id, request: gr.Request, *, who: Identity):  # type: ignore[no-untyped-def]
         return screen.play_original(call_id, who)
 
-    demo.load(screen.load_page, None, [ui.agent_dd, ui.tag_dd, ui.table], **PRIVATE)
+    calls = ui.calls
+    listed = [calls.table, calls.count, calls.page, calls.query]
+    remember = {"fn": None, "inputs": [calls.query], "outputs": None, "js": URL_JS, **PRIVATE}
+    demo.load(screen.load_page, None, [*calls.inputs, calls.table, calls.count, calls.query],
+              **PRIVATE)  # fmt: skip
     # ?call=ID (external or database id) opens that call: the report's links land here.
     linked = call_from_query(engine, screen.show, len(ui.detail), viewer=screen.viewer)
     demo.load(linked, None, [ui.call_id, *ui.detail], **PRIVATE)
-    refresh = (screen.list_calls, ui.filters, ui.table)
-    ui.apply_btn.click(*refresh, api_name="list_calls")
-    for f in ui.filters:
-        f.input(*refresh, **PRIVATE)
-    ui.open_btn.click(screen.open_call, [ui.call_id], ui.detail, api_name="open_call")
-    ui.call_id.submit(screen.open_call, [ui.call_id], ui.detail, **PRIVATE)
-    ui.table.select(_pick_row, None, ui.call_id, **PRIVATE).then(
-        screen.open_call, [ui.call_id], ui.detail, **PRIVATE
+    refresh = (screen.list_calls, calls.inputs, listed)
+    ui.apply_btn.click(*refresh, api_name="list_calls").then(**remember)
+    first_page = (screen.list_first_page, calls.inputs, listed)
+    for f in calls.inputs:
+        if f is calls.page:
+            f.submit(*refresh, **PRIVATE).then(**remember)
+        elif f is calls.search or f is calls.since or f is calls.until:
+            f.submit(*first_page, **PRIVATE).then(**remember)
+        else:
+            f.input(*first_page, **PRIVATE).then(**remember)
+    calls.prev_btn.click(screen.list_step(-1), calls.inputs, listed, **PRIVATE).then(**remember)
+    calls.next_btn.click(screen.list_step(+1), calls.inputs, listed, **PRIVATE).then(**remember)
+
+    @access.needs(Permission.read)
+    def download(request: gr.Request, *values, who: Identity):  # type: ignore[no-untyped-def]
+        return export_list(engine, dict(zip(INPUT_FIELDS, values, strict=True)),
+                           address.for_request(request), exports)  # fmt: skip
+
+    calls.download_btn.click(download, calls.inputs, [calls.download, calls.count],
+                             api_name="export_calls")  # fmt: skip
+    calls.period.input(period_bounds, [calls.period], [calls.since, calls.until],
+                       **PRIVATE).then(*first_page, **PRIVATE).then(**remember)  # fmt: skip
+    opened = {"fn": None, "inputs": [ui.call_id], "outputs": None, "js": CALL_URL_JS, **PRIVATE}
+    ui.open_btn.click(screen.open_call, [ui.call_id], ui.detail, api_name="open_call").then(
+        **opened
     )
+    ui.call_id.submit(screen.open_found, [ui.call_id, calls.search], ui.detail,
+                      **PRIVATE).then(**opened)  # fmt: skip
+    ui.table.select(_pick_row, None, ui.call_id, **PRIVATE).then(
+        screen.open_found, [ui.call_id, calls.search], ui.detail, **PRIVATE
+    ).then(**opened)
     ui.next_btn.click(next_call, [ui.queue_choice, ui.call_id], [ui.call_id, *ui.detail],
-                      api_name="next_call")  # fmt: skip
+                      api_name="next_call").then(**opened)  # fmt: skip
     for btn, fn, choice in ((ui.confirm_btn, confirm_tag, ui.tag_choice),
                             (ui.reject_btn, reject_tag, ui.tag_choice),
                             (ui.add_btn, add_tag, ui.add_choice)):  # fmt: skip
@@ -315,4 +396,5 @@ def build_review_tab(
     ui.original_btn.click(
         play_original, [ui.call_id], [ui.audio, ui.status], api_name="play_original"
     )
-    return tab
+    wire_pack_adder(ui, engine, access)
+    return ui

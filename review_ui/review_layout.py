@@ -1,5 +1,5 @@
-"""The Review tab's components: filters, the calls table, the call view and the decision
-controls, each with the ``elem_id`` the browser tests and the CSS rely on.
+"""The Review tab's components: the call list (``review_ui.call_list``), the call view and
+the decision controls, each with the ``elem_id`` the browser tests and the CSS rely on.
 
 ``review_layout`` places them (inside the tab) and returns them as a ``ReviewTab``; the tab's
 events are wired in ``review_ui.review``.
@@ -12,19 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from qa.review.queue import QUEUES
 from qa.review.scorecard import Scorecard
-from qa.store.reads import CallRow
 from review_ui import render
-
-REVIEWED_CHOICES = ("all", "unreviewed", "reviewed")
-TABLE_COLUMNS = ["id", "call", "started", "agent", "team", "queue", "status", "CSAT", "tags",
-                 "reviewed"]  # fmt: skip
-ALL = ""  # dropdown value meaning "no filter"
-ANY = "any"
-CSAT_CHOICES = [ANY, "1", "2", "3", "4", "5"]
+from review_ui.call_list import CallListUI, call_list_layout
 
 
 def _dropdown(
@@ -35,32 +27,11 @@ def _dropdown(
                        allow_custom_value=True, **kw)  # fmt: skip
 
 
-def calls_table(rows: Sequence[CallRow]) -> pd.DataFrame:
-    data = [
-        [
-            r.id,
-            r.external_id,
-            r.started_at.strftime("%Y-%m-%d %H:%M"),
-            r.agent_name or r.agent_id,
-            r.team,
-            r.queue,
-            r.status,
-            "" if r.csat is None else str(r.csat),
-            ", ".join(r.tags),
-            "✓" if r.reviewed else "",
-        ]
-        for r in rows
-    ]
-    return pd.DataFrame(data, columns=TABLE_COLUMNS)
-
-
 @dataclass
 class ReviewTab:
     """The Review tab's components (built by :func:`review_layout`)."""
 
-    filters: list[Any]
-    agent_dd: Any
-    tag_dd: Any
+    calls: CallListUI
     table: Any
     call_id: Any
     open_btn: Any
@@ -86,6 +57,10 @@ class ReviewTab:
     history: Any
     score_md: Any
     review_status: Any
+    pack_choice: Any
+    pack_note: Any
+    pack_btn: Any
+    pack_status: Any
 
     @property
     def detail(self) -> list[Any]:
@@ -124,16 +99,7 @@ def review_layout(
     tag_names: list[str], card: Scorecard | None, *, original_audio: bool
 ) -> ReviewTab:
     small: dict[str, Any] = {"scale": 0, "min_width": 120}
-    with gr.Row():
-        agent_dd = _dropdown("Agent", "filter-agent", [("All agents", ALL)], ALL)
-        tag_dd = _dropdown("Tag", "filter-tag", [("All tags", ALL)], ALL)
-        csat_min = _dropdown("CSAT min", "filter-csat-min", CSAT_CHOICES, ANY, min_width=100)
-        csat_max = _dropdown("CSAT max", "filter-csat-max", CSAT_CHOICES, ANY, min_width=100)
-        reviewed = gr.Radio(list(REVIEWED_CHOICES), value="all", label="Reviewed",
-                            elem_id="filter-reviewed")  # fmt: skip
-    table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, max_height=320,
-                         label="Calls (newest first) — select a row to open it",
-                         elem_id="calls-table")  # fmt: skip
+    calls = call_list_layout(tag_names)
     with gr.Row(equal_height=True):
         call_id = gr.Number(label="Call id", precision=0, elem_id="call-id", **small)
         open_btn = gr.Button("Open call", variant="primary", elem_id="open-call", **small)
@@ -166,6 +132,15 @@ def review_layout(
                 add_choice = _dropdown("Add a tag the machine missed", "add-tag-choice",
                                        tag_names, first)  # fmt: skip
                 add_btn = gr.Button("Add tag", elem_id="add-tag", **small)
+            with gr.Row(equal_height=True):
+                # What "Decide on" names (a piece of evidence, or the whole call) goes to a
+                # coaching pack; a new name makes a new pack (review_ui.coaching).
+                pack_choice = _dropdown("Coaching pack (pick, or type a new name)",
+                                        "add-pack-choice", [], None, scale=2)  # fmt: skip
+                pack_note = gr.Textbox(label="Note for the agent", lines=1,
+                                       elem_id="add-pack-note", scale=2)  # fmt: skip
+                pack_btn = gr.Button("Add to pack", elem_id="add-to-pack", **small)
+            pack_status = gr.Markdown("", elem_id="add-pack-status")
             with gr.Accordion("Scorecard", open=True, elem_id="scorecard-box"):
                 answers = _scorecard(card)
                 notes = gr.Textbox(label="Notes", lines=2, elem_id="review-notes")
@@ -175,8 +150,9 @@ def review_layout(
             with gr.Accordion("History (decisions and reviews)", open=False):
                 history = gr.HTML(css_template=render.CSS, elem_id="history")
     return ReviewTab(
-        [agent_dd, tag_dd, csat_min, csat_max, reviewed], agent_dd, tag_dd, table, call_id,
+        calls, calls.table, call_id,
         open_btn, apply_btn, status, header, audio, original_btn, survey, transcript,
         tags_html, tag_choice, confirm_btn, reject_btn, add_choice, add_btn, answers, notes,
         review_btn, queue_choice, next_btn, comment, history, score_md, review_status,
+        pack_choice, pack_note, pack_btn, pack_status,
     )  # fmt: skip

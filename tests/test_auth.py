@@ -138,6 +138,10 @@ WRITES = {  # endpoint -> (arguments, the lowest role that may call it)
     "save_review": (("C", *[None] * 9, "notes"), "reviewer"),
     "next_call": (("worst", None), "reviewer"),
     "rename_theme": ((1, "new name"), "lead"),
+    "create_round": (("March", "C-1001, C-1002"), "lead"),
+    "close_round": (("1",), "lead"),
+    "add_to_pack": (("C", "re-explain", "auth pack", ""), "coach"),
+    "create_pack": (("auth pack 2", "", "", "", False, ""), "coach"),
     "accept_theme_name": ((1,), "lead"),
     "promote_theme": ((1, "new-tag"), "lead"),
 }

@@ -119,3 +119,19 @@ def test_rule_precision_from_decisions(db) -> None:  # type: ignore[no-untyped-d
         assert len(s.exec(select(Decision)).all()) >= 1
     assert (found.rule, found.confirmed, found.rejected, found.precision) == (
         "re-explain#3", 0, 1, 0.0)  # fmt: skip
+
+
+def test_uncertain_queue_ranks_by_margin_over_cutoff(db) -> None:  # type: ignore[no-untyped-def]
+    """Each tag has its own cut-off: 0.62 over a 0.60 cut-off is less sure than 0.55 over 0.30."""
+    _, engine, _ = db
+    with session_scope(engine) as s:
+        ids = {c.external_id: c.id for c in s.exec(select(Call))}
+        for hit in s.exec(select(Tag).where(Tag.method == "model")):
+            s.delete(hit)
+        s.add(Tag(call_id=ids["C-1002"], tag="rushed", method="model", score=0.55, cutoff=0.30))
+        s.add(Tag(call_id=ids["C-1004"], tag="long-wait", method="model", score=0.62,
+                  cutoff=0.60))  # fmt: skip
+        s.flush()
+        item = next_call(session=s, queue="uncertain", reviewer="ana")
+    assert item is not None and item.call_id == ids["C-1004"]
+    assert "cut-off 0.60" in item.reason

@@ -105,7 +105,8 @@ def test_contact_center_shape(calls: list[dict[str, str]]) -> None:
         if c["abandoned"] == "no":
             assert 120 <= int(c["talk_seconds"]) <= 900
             assert 0 <= int(c["hold_seconds"]) <= 300
-            assert 10 <= int(c["acw_seconds"]) <= 120
+            # History re-explain calls carry 600 s more write-up (qa.demo.workforce's costly tag).
+            assert 10 <= int(c["acw_seconds"]) <= 120 + 600
         if c["direction"] == "outbound":
             assert c["wait_seconds"] == "0" and c["abandoned"] == "no"
     waits = [int(c["wait_seconds"]) for c in calls if c["direction"] == "inbound"]

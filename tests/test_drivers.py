@@ -146,8 +146,8 @@ def test_collinear_tags_and_constant_outcome() -> None:
 
 def test_bad_arguments_are_named() -> None:
     frame = _frame([1.0, 2.0])
-    with pytest.raises(ValueError, match="unknown outcome 'aht'; choose one of: csat"):
-        analyse_frame(frame, outcome="aht", features=[])
+    with pytest.raises(ValueError, match="unknown outcome 'sales'; choose one of: csat"):
+        analyse_frame(frame, outcome="sales", features=[])
     with pytest.raises(ValueError, match="unknown control"):
         analyse_frame(frame, outcome="csat", features=[], controls=["weather"])
     empty = analyse_frame(frame.iloc[:0], outcome="csat", features=[])

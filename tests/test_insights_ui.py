@@ -49,7 +49,7 @@ def test_app_has_review_and_insights_tabs(served):
 
 
 def test_insights_endpoint(client):
-    status, kpis, actions, drivers, repeats, trends, themes, bias = client.predict(
+    status, kpis, actions, drivers, repeats, trends, themes, bias, scores, rules = client.predict(
         "", "", api_name="/insights"
     )
     assert "304 calls" in status and "actions" in status
@@ -58,6 +58,7 @@ def test_insights_endpoint(client):
     assert "re-explain" in drivers and "<table" in drivers
     assert "repeat-contact rate" in repeats and "data:image/png;base64," in trends
     assert "No themes yet" in themes and "surveyed" in bias
+    assert "Per agent" in scores and "Per team" in scores and "No reviewed rule hits" in rules
     status, kpis, *_ = client.predict("yesterday", "", api_name="/insights")
     assert status.startswith("**Not computed:**") and "since" in status and kpis == ""
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa.metrics.base import KPI_KEYS, CallFact, KpiOptions, SurveyFact
+from qa.metrics.base import KPI_KEYS, WORKFORCE_KEYS, CallFact, KpiOptions, SurveyFact
 from qa.metrics.contacts import ContactFlags, contact_flags
 from qa.metrics.display import format_table, to_csv
 from qa.metrics.facts import load_facts
@@ -95,6 +95,11 @@ def test_kpi_keys_are_exactly_the_spec() -> None:
         "csat_mean",
         "nps",
         "ces_mean",
+        "occupancy",
+        "utilization",
+        "schedule_adherence",
+        "cost",
+        "cost_per_call",
     )
     assert list(compute_kpis([call("c", T0)], [])) == list(KPI_KEYS)
 
@@ -153,6 +158,7 @@ def test_every_formula() -> None:
         "csat_mean": 3.25,  # 13 / 4
         "nps": -25.0,  # 10 7 3 0: 1 promoter, 2 detractors, 4 answers
         "ces_mean": 4.0,  # (2 + 4 + 6) / 3, blank skipped
+        **dict.fromkeys(WORKFORCE_KEYS),  # no agent states, schedule or costs given
     }
 
 
@@ -605,7 +611,7 @@ def test_format_table_of_empty_kpis() -> None:
     header, rule, row = table.split("\n")
     assert header.split() == list(KPI_KEYS)
     assert set(rule) == {"-", " "}
-    assert row.split() == ["0", "0", *["\u2013"] * 12]
+    assert row.split() == ["0", "0", *["\u2013"] * 17]
 
 
 def test_to_csv() -> None:

@@ -42,7 +42,7 @@ def demo_db(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
         calls = ingest_calls(DEMO / "calls.csv", session=session, options=options)
         surveys = ingest_surveys(DEMO / "surveys.csv", session=session, options=options)
         session.commit()
-    assert (calls.stored, surveys.stored) == (358, 169) and not calls.rejects + surveys.rejects
+    assert (calls.stored, surveys.stored) == (358, 157) and not calls.rejects + surveys.rejects
     engine.dispose()
     return path
 

@@ -82,10 +82,17 @@ def test_effective_tags_per_evidence_and_families():
     assert eff([hit("transfer:billing")]) == {"transfer", "transfer:billing"}
 
 
+def _listed(s, **given):  # type: ignore[no-untyped-def]
+    from qa.store.callfilter import CallFilter
+    from qa.store.calllist import list_calls_page
+
+    return list_calls_page(session=s, flt=CallFilter(**given)).rows
+
+
 def test_list_calls_newest_first_with_effective_tags_and_csat(db):
     engine, ids = db
     with session_scope(engine) as s:
-        rows = queries.list_calls(session=s)
+        rows = _listed(s)
     assert _ext(rows) == ["C-1004", "C-1003", "C-1002", "C-1001"]
     by = {r.external_id: r for r in rows}
     assert by["C-1001"].tags == ("long-wait", "re-explain", "transfer")
@@ -99,18 +106,18 @@ def test_list_calls_newest_first_with_effective_tags_and_csat(db):
 def test_list_calls_filters(db):
     engine, _ = db
     with session_scope(engine) as s:
-        assert _ext(queries.list_calls(session=s, agent="a-01")) == ["C-1003", "C-1001"]
-        assert _ext(queries.list_calls(session=s, agent="Sam Okafor")) == ["C-1004", "C-1002"]
-        assert _ext(queries.list_calls(session=s, tag="re-explain")) == ["C-1001"]
-        assert _ext(queries.list_calls(session=s, tag="broken-callback")) == []
-        assert _ext(queries.list_calls(session=s, tag="rushed")) == ["C-1003"]
-        assert _ext(queries.list_calls(session=s, csat_min=3)) == ["C-1003", "C-1002"]
-        assert _ext(queries.list_calls(session=s, csat_max=3)) == ["C-1003", "C-1001"]
-        assert _ext(queries.list_calls(session=s, csat_min=3, csat_max=3)) == ["C-1003"]
-        assert _ext(queries.list_calls(session=s, reviewed=True)) == ["C-1003", "C-1002"]
-        assert _ext(queries.list_calls(session=s, reviewed=False)) == ["C-1004", "C-1001"]
-        assert _ext(queries.list_calls(session=s, agent="a-01", reviewed=False)) == ["C-1001"]
-        assert len(queries.list_calls(session=s, limit=2)) == 2
+        assert _ext(_listed(s, agent="a-01")) == ["C-1003", "C-1001"]
+        assert _ext(_listed(s, agent="Sam Okafor")) == ["C-1004", "C-1002"]
+        assert _ext(_listed(s, tags_any=("re-explain",))) == ["C-1001"]
+        assert _ext(_listed(s, tags_any=("broken-callback",))) == []
+        assert _ext(_listed(s, tags_any=("rushed",))) == ["C-1003"]
+        assert _ext(_listed(s, csat_min=3)) == ["C-1003", "C-1002"]
+        assert _ext(_listed(s, csat_max=3)) == ["C-1003", "C-1001"]
+        assert _ext(_listed(s, csat_min=3, csat_max=3)) == ["C-1003"]
+        assert _ext(_listed(s, reviewed=True)) == ["C-1003", "C-1002"]
+        assert _ext(_listed(s, reviewed=False)) == ["C-1004", "C-1001"]
+        assert _ext(_listed(s, agent="a-01", reviewed=False)) == ["C-1001"]
+        assert len(_listed(s, page_size=2)) == 2
 
 
 def test_call_detail(db):
@@ -205,7 +212,7 @@ def test_record_tag_decision_appends_and_never_touches_machine_rows(db):
         crud.record_tag_decision(session=s, call_id=cid, tag="transfer", present=False)
         crud.record_tag_decision(session=s, call_id=cid, tag="agent-rude", present=True)
     with session_scope(engine) as s:
-        (row,) = queries.list_calls(session=s, agent="a-01", reviewed=True, tag="agent-rude")
+        (row,) = _listed(s, agent="a-01", reviewed=True, tags_any=("agent-rude",))
     assert row.external_id == "C-1001"
     assert row.tags == ("agent-rude", "long-wait", "re-explain")
 
@@ -259,7 +266,7 @@ def test_add_review_marks_call_reviewed(db):
     with session_scope(engine) as s:
         (stored,) = s.exec(select(Review).where(Review.call_id == cid)).all()
         assert stored.scorecard == {"greeting": True} and stored.reviewer == "ana"
-        assert _ext(queries.list_calls(session=s, reviewed=False)) == ["C-1001"]
+        assert _ext(_listed(s, reviewed=False)) == ["C-1001"]
         assert queries.call_detail(session=s, call_id=cid).reviews[0].notes == "ok"
         with pytest.raises(TypeError, match="scorecard"):
             crud.add_review(session=s, call_id=cid, reviewer="x", scorecard=[], notes="")

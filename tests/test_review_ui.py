@@ -188,14 +188,53 @@ def test_tags_to_add_are_the_taxonomys(served):
     assert [value for _, value in add.choices] == names and add.value == names[0]
 
 
+def _listed(client, **given):  # type: ignore[no-untyped-def]
+    """The list_calls endpoint with the call list's inputs (blank unless given)."""
+    from review_ui.call_list import INPUT_FIELDS
+
+    defaults = {"tags_any": [], "tags_all": [], "tags_none": [], "sort": "started_at",
+                "order": "desc", "page": 1}  # fmt: skip
+    args = [given.get(n, defaults.get(n, "")) for n in INPUT_FIELDS]
+    return client.predict(*args, api_name="/list_calls")
+
+
 def test_list_calls_endpoint_filters(client):
-    table = client.predict("", "", "any", "any", "all", api_name="/list_calls")
+    table, count, page, query = _listed(client)
     assert table["headers"][:2] == ["id", "call"]
     assert [r[1] for r in table["data"]] == ["C-1004", "C-1003", "C-1002", "C-1001"]
-    table = client.predict("a-01", "re-explain", "any", "2", "all", api_name="/list_calls")
+    assert "of **4**" in count and page == 1 and query == ""
+    table, _, _, query = _listed(client, agent="a-01", tags_any=["re-explain"], csat_max="2")
     assert [r[1] for r in table["data"]] == ["C-1001"]
-    table = client.predict("", "", 4, None, "reviewed", api_name="/list_calls")
+    assert query == "agent=a-01&tag=re-explain&csat_max=2"  # the URL state
+    table, *_ = _listed(client, csat_min="4", reviewed="yes")
     assert [r[1] for r in table["data"]] == ["C-1002"]
+    table, *_ = _listed(client, tags_none=["re-explain"], sort="external_id", order="asc")
+    assert [r[1] for r in table["data"]] == ["C-1002", "C-1003", "C-1004"]
+    # a link's filter with no input here (NPS) is kept, and said
+    table, count, _, query = _listed(client, extra="nps_max=6")
+    assert [r[1] for r in table["data"]] == ["C-1003", "C-1001"] and "nps_max=6" in count
+    assert "nps_max=6" in query
+    _, count, *_ = _listed(client, since="not a date")
+    assert "Filter not applied" in count and "YYYY-MM-DD" in count
+
+
+def test_the_whole_list_downloads_as_csv_with_links(client):
+    import csv
+    from pathlib import Path
+
+    from review_ui.call_list import INPUT_FIELDS
+
+    values = {"tags_any": [], "tags_all": [], "tags_none": [], "sort": "started_at",
+              "order": "desc", "page": 2, "agent": "a-01"}  # fmt: skip
+    args = [values.get(n, "") for n in INPUT_FIELDS]
+    update, status = client.predict(*args, api_name="/export_calls")
+    assert "Exported 2 calls" in status
+    path = update["value"] if isinstance(update, dict) else update  # an update: shown + file
+    path = path["path"] if isinstance(path, dict) else path  # every page, not only the one shown
+    with Path(path).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["external_id"] for r in rows] == ["C-1003", "C-1001"]
+    assert rows[1]["link"].endswith("/?call=C-1001") and "re-explain" in rows[1]["tags"]
 
 
 def test_open_call_then_reject_tag_writes_human_row(served, client):
@@ -237,7 +276,7 @@ def test_open_call_then_reject_tag_writes_human_row(served, client):
     assert "on second listen" in history and history.count("data-decision=") == 2
     *_, status = client.predict(cid, "agent-rude", "", api_name="/add_tag")
     assert "Added" in status
-    table = client.predict("", "agent-rude", "any", "any", "reviewed", api_name="/list_calls")
+    table, *_ = _listed(client, tags_any=["agent-rude"], reviewed="yes")
     assert [r[1] for r in table["data"]] == ["C-1001"]
     with session_scope(engine) as s:
         rows = s.exec(select(Decision).where(Decision.call_id == cid)).all()

@@ -189,3 +189,56 @@ def test_call_deep_link_scrolls_the_call_into_view(app):
         )
         top = page.evaluate("document.querySelector('#call-header').getBoundingClientRect().top")
         assert 0 <= round(top) < page.evaluate("window.innerHeight")
+
+
+def test_queue_seek_confirm_score_and_reopen(app):
+    """The issue's walk-through: sign in, take a call from the queue, click a turn (the audio
+    seeks), press y on a tag, fill and save the scorecard, reopen the call: the decision is
+    in its history and the saved scorecard is shown."""
+    url, ids = app
+    with chromium_page(1400, 900) as page:
+        sign_in(page, url, REVIEWER)
+        page.locator("#queue-choice input").click()
+        page.get_by_role("option", name="Worst first (lowest CSAT)").click()
+        page.locator("#next-call").click()
+        page.locator("#call-header").get_by_text("C-1001").wait_for()  # CSAT 2, undecided tags
+        assert "worst" in page.locator("#status").inner_text().lower()
+        page.wait_for_function(f"(() => {{ const a = {MEDIA}; return a && a.duration > 30; }})()")
+
+        third = page.locator("#transcript .qa-turn").nth(2)
+        third.click()
+        page.wait_for_function(f"!{MEDIA}.paused && {MEDIA}.currentTime >= 14.95")
+        assert 14.95 <= _media(page, "currentTime") < 16.5
+        page.keyboard.press(" ")  # pause, so the page stays still for the rest
+        page.wait_for_function(f"{MEDIA}.paused === true")
+
+        page.locator("#tags tr[data-tag='re-explain']").click()
+        page.wait_for_function(
+            "document.querySelector('#tag-choice input').value.startsWith('re-explain')"
+        )
+        page.keyboard.press("y")
+        page.wait_for_function(
+            "document.querySelector('#status').innerText.includes('Confirmed “re-explain”')",
+            polling=200,
+        )
+
+        page.locator("#sc-polite").get_by_text("no", exact=True).click()
+        page.locator("#sc-empathy").get_by_text("4", exact=True).click()
+        page.locator("#review-notes textarea").fill("Talked over the customer twice.")
+        page.locator("#save-review").click()
+        page.locator("#review-status").get_by_text("Saved").wait_for()
+        score = page.locator("#scorecard-score").inner_text()
+        assert any(ch.isdigit() for ch in score), score
+
+        _open(page, ids["C-1002"], "C-1002")
+        assert not page.locator("#sc-polite input[value='no']").is_checked()
+        _open(page, ids["C-1001"], "C-1001")
+        page.wait_for_function(
+            "document.querySelector('#review-notes textarea').value.includes('Talked over')"
+        )
+        assert page.locator("#sc-polite input[value='no']").is_checked()
+        assert page.locator("#sc-empathy input[value='4']").is_checked()
+        page.get_by_text("History (decisions and reviews)").click()
+        page.locator("#history").get_by_text("re-explain").first.wait_for()
+        history = page.locator("#history").inner_text()
+        assert "re-explain" in history and REVIEWER in history, history

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from qa.store.calltags import refresh_call_tags
 from qa.store.engine import session_scope
 from qa.store.schema import Call, CallMetrics, Decision, Review, Survey, Tag, Turn
 
@@ -342,4 +343,7 @@ def populate(engine: Engine, recordings_dir: Path | None = None) -> dict[str, in
             )
         )
         ids = {c.external_id: c.id for c in (c1, c2, c3, c4)}
+        # Tags and decisions were written directly: keep the call list's effective tags
+        # in step, as every writer in callqa does.
+        refresh_call_tags(s, ids.values())
     return ids

@@ -162,8 +162,11 @@ def _decode_native(path: Path) -> tuple[list[np.ndarray], int]:
     return list(data), rate
 
 
-def _encode(path: Path, data: np.ndarray, rate: int, suffix: str) -> None:
-    """Encode (channels, samples) float32 ``data`` to ``path`` in the suffix's format."""
+def _encode(
+    path: Path, data: np.ndarray, rate: int, suffix: str, bit_rate: int | None = None
+) -> None:
+    """Encode (channels, samples) float32 ``data`` to ``path`` in the suffix's format
+    (``bit_rate``: bits per second for a lossy codec; None: the encoder's default)."""
     import av
 
     container_format, codec, fmt = _CODECS[suffix]
@@ -175,6 +178,8 @@ def _encode(path: Path, data: np.ndarray, rate: int, suffix: str) -> None:
     with av.open(str(path), mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=out_rate, layout=layout)
         stream.format = fmt
+        if bit_rate is not None and codec == "libopus":
+            stream.bit_rate = bit_rate
         # Packed formats interleave channels: shape (1, samples * channels). The decoder
         # scaled 16-bit PCM by 1/32768, so this scale gives back the source's samples exactly.
         packed = data.T.reshape(1, -1)

@@ -1,7 +1,9 @@
-"""``qa ingest``: validate and store calls and surveys exports."""
+"""``qa ingest``: validate and store calls and surveys exports, and the optional workforce
+exports (agent states, schedule, costs)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +20,13 @@ from qa.commands.options import (
     open_engine,
     settings_or_fail,
 )
+from qa.commands.wfm_options import (
+    CostPerAgentHourOption,
+    CurrencyOption,
+    StateMapOption,
+    WfmMapOption,
+    wfm_options,
+)
 
 
 def ingest(
@@ -28,9 +37,19 @@ def ingest(
     recordings_root: RecordingsRootOption = None,
     max_date: MaxDateOption = None,
     max_field_bytes: MaxFieldBytesOption = None,
+    agent_states: Annotated[
+        Path | None, typer.Option(help="Agent states (agent_states.csv).")
+    ] = None,
+    schedule: Annotated[Path | None, typer.Option(help="Agent schedule (schedule.csv).")] = None,
+    costs: Annotated[Path | None, typer.Option(help="Operating costs (costs.csv).")] = None,
+    wfm_map: WfmMapOption = None,
+    state_map: StateMapOption = None,
+    cost_per_agent_hour: CostPerAgentHourOption = None,
+    currency: CurrencyOption = "",
     db: DbOption = None,
 ) -> None:
-    """Validate and store calls and/or surveys. Bad rows go to FILE.rejects.csv (exit 2)."""
+    """Validate and store calls, surveys and the workforce exports (agent states, schedule,
+    costs). Bad rows go to FILE.rejects.csv (exit 2)."""
     from sqlmodel import Session
 
     from qa.console import err_console, print_ingest
@@ -41,10 +60,21 @@ def ingest(
         options_from_cli,
         parse_mapping,
     )
+    from qa.ingest.wfm import (
+        ingest_agent_states,
+        ingest_costs,
+        ingest_schedule,
+        set_cost_per_agent_hour,
+    )
     from qa.stages.factories import default_comment_redactor
 
-    if calls is None and surveys is None:
-        raise fail("nothing to ingest: give --calls FILE and/or --surveys FILE")
+    wfm = wfm_options(wfm_map, state_map, cost_per_agent_hour, currency)
+    given = (calls, surveys, agent_states, schedule, costs, cost_per_agent_hour)
+    if all(value is None for value in given):
+        raise fail(
+            "nothing to ingest: give --calls, --surveys, --agent-states, --schedule, --costs"
+            " and/or --cost-per-agent-hour"
+        )
     engine, console, reports = open_engine(db), err_console(), []
     try:
         options = options_from_cli(recordings_root, max_date, max_field_bytes)
@@ -59,6 +89,17 @@ def ingest(
                 mapping = parse_mapping(survey_map or [])
                 reports.append(ingest_surveys(surveys, session=session, mapping=mapping,
                                               redact=redact, options=options))  # fmt: skip
+            readers = (
+                (agent_states, partial(ingest_agent_states, state_map=wfm.state_map)),
+                (schedule, partial(ingest_schedule, state_map=wfm.state_map)),
+                (costs, ingest_costs),
+            )
+            for path, read in readers:
+                if path is not None:
+                    reports.append(read(path, session=session, mapping=wfm.mapping,
+                                        redact=redact, options=options))  # fmt: skip
+            if wfm.cost_per_agent_hour is not None:
+                set_cost_per_agent_hour(session, wfm.cost_per_agent_hour, wfm.currency)
     except IngestError as exc:
         raise fail(str(exc)) from exc
     for report in reports:

@@ -15,6 +15,7 @@ from qa.commands.options import (
     MaxFieldBytesOption,
     RecordingsRootOption,
     SurveyMapOption,
+    UiUrlOption,
     WaitOption,
     WaitTimeoutOption,
     fail,
@@ -22,11 +23,29 @@ from qa.commands.options import (
     open_engine,
     settings_or_fail,
 )
+from qa.commands.ray_options import (
+    MaxRetriesOption,
+    RayOption,
+    ShipAudioOption,
+    WorkersOption,
+    ray_executor,
+)
+from qa.commands.wfm_options import (
+    CostPerAgentHourOption,
+    CurrencyOption,
+    StateMapOption,
+    WfmMapOption,
+    wfm_options,
+)
 
 
 def nightly(
     folder: Annotated[
-        Path, typer.Argument(help="Folder with calls.csv, optional surveys.csv, recordings.")
+        Path,
+        typer.Argument(
+            help="Folder with calls.csv, optional surveys.csv, agent_states.csv, schedule.csv,"
+            " costs.csv, recordings."
+        ),
     ],
     map_: MapOption = None,
     survey_map: SurveyMapOption = None,
@@ -37,9 +56,18 @@ def nightly(
     recordings_root: RecordingsRootOption = None,
     max_date: MaxDateOption = None,
     max_field_bytes: MaxFieldBytesOption = None,
+    wfm_map: WfmMapOption = None,
+    state_map: StateMapOption = None,
+    cost_per_agent_hour: CostPerAgentHourOption = None,
+    currency: CurrencyOption = "",
     db: DbOption = None,
     wait: WaitOption = False,
     wait_timeout: WaitTimeoutOption = None,
+    ui_url: UiUrlOption = None,
+    ray: RayOption = None,
+    workers: WorkersOption = None,
+    max_retries: MaxRetriesOption = 3,
+    ship_audio: ShipAudioOption = False,
 ) -> None:
     """Run every stage on a folder of exports; safe to re-run (resumes, never duplicates).
     Exit 3 when another run holds the database's run lock (or --wait for it)."""
@@ -50,24 +78,38 @@ def nightly(
     from qa.store.lock import LockBusy
 
     settings = settings_or_fail(
-        agent_channel=agent_channel.value if agent_channel else None, asr_model=model
+        agent_channel=agent_channel.value if agent_channel else None,
+        asr_model=model,
+        ui_url=ui_url,
     )
     console = err_console()
+    wfm = wfm_options(wfm_map, state_map, cost_per_agent_hour, currency)
+    remote = ray_executor(ray, workers, max_retries, ship_audio, settings)
     try:
-        report = run_nightly(
-            folder, engine=open_engine(db), settings=settings,
-            mapping=parse_mapping(map_ or []), survey_mapping=parse_mapping(survey_map or []),
-            ingest_options=options_from_cli(recordings_root, max_date, max_field_bytes),
-            progress=rich_progress, wait=wait, wait_timeout=wait_timeout,
-        )  # fmt: skip
+        with remote as executor:
+            report = run_nightly(
+                folder, engine=open_engine(db), settings=settings,
+                mapping=parse_mapping(map_ or []), survey_mapping=parse_mapping(survey_map or []),
+                ingest_options=options_from_cli(recordings_root, max_date, max_field_bytes),
+                progress=rich_progress, wait=wait, wait_timeout=wait_timeout, wfm=wfm,
+                ray=executor,
+            )  # fmt: skip
     except LockBusy as exc:
         raise lock_busy(exc) from exc
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
+    except ConnectionError as exc:  # --ray auto / ADDRESS with no cluster there
+        raise fail(f"--ray {ray}: cannot reach the Ray cluster: {exc}") from exc
     for ingest_report in report.ingests:
         print_ingest(ingest_report, console)
     for stage in report.stages:
         print_stage(stage, console)
+    if ray is not None:
+        ex = report.executor
+        console.print(
+            f"[bold]ray[/bold] {ray}: {ex.get('workers')} workers on {ex.get('nodes')} node(s),"
+            f" {ex.get('tasks')} tasks, {ex.get('retries')} retried"
+        )
     if report.themes is not None:
         t = report.themes
         console.print(

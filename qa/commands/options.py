@@ -69,6 +69,13 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option(help="Last call start (ISO date/time, exclusive).")
 ]
+UiUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ui-url",
+        help="Review UI address for call links (env QA_UI_URL; default http://127.0.0.1:7860).",
+    ),
+]
 WindowHoursOption = Annotated[
     float | None,
     typer.Option(

@@ -14,6 +14,7 @@ import typer
 from qa.commands.options import (
     DbOption,
     SinceOption,
+    UiUrlOption,
     UntilOption,
     WindowHoursOption,
     fail,
@@ -26,9 +27,7 @@ def report(
     since: SinceOption = None,
     until: UntilOption = None,
     out: Annotated[Path, typer.Option(help="Where to write the HTML file.")] = Path("report.html"),
-    ui_url: Annotated[
-        str, typer.Option(help="Review UI address for the call links.")
-    ] = "http://127.0.0.1:7860",
+    ui_url: UiUrlOption = None,
     window_hours: WindowHoursOption = None,
     db: DbOption = None,
 ) -> None:
@@ -38,17 +37,20 @@ def report(
     from qa.console import err_console
     from qa.report.insights import write_report
 
-    if not ui_url.startswith(("http://", "https://")):
-        raise fail(f"--ui-url {ui_url!r} must start with http:// or https://")
     start, end = period(since, until)
     try:
-        settings = Settings.from_env(window_hours=window_hours)
+        settings = Settings.from_env(window_hours=window_hours, ui_url=ui_url)
     except (ValueError, TypeError) as exc:
         raise fail(str(exc)) from exc
     engine = open_engine(db)
     try:
         insights = write_report(
-            engine, out, since=start, until=end, ui_url=ui_url, window_hours=settings.window_hours
+            engine,
+            out,
+            since=start,
+            until=end,
+            ui_url=settings.ui_url,
+            window_hours=settings.window_hours,
         )
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from exc

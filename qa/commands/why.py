@@ -23,6 +23,10 @@ from qa.commands.options import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
     from qa.why.data import DriverData
     from qa.why.results import TagQuality
 
@@ -33,6 +37,8 @@ class Outcome(StrEnum):
     nps = "nps"
     ces = "ces"
     repeat = "repeat"
+    aht = "aht"
+    cost = "cost"
 
 
 class By(StrEnum):
@@ -59,7 +65,13 @@ def _controls(text: str) -> tuple[str, ...]:
 
 
 def why(
-    outcome: Annotated[Outcome, typer.Option(help="Outcome to explain.")] = Outcome.csat,
+    outcome: Annotated[
+        Outcome,
+        typer.Option(
+            help="Outcome to explain; aht = handle time; cost = each driver's extra repeat "
+            "calls and handle time a month, priced."
+        ),
+    ] = Outcome.csat,
     by: Annotated[By | None, typer.Option(help="One analysis per group.")] = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -106,6 +118,14 @@ def why(
             "measured it.",
         ),
     ] = 0.7,
+    weighted: Annotated[
+        bool,
+        typer.Option(
+            "--weighted",
+            help="Survey outcomes (csat, nps, ces, fcr): weight each answer by 1 / P(answer) "
+            "from a response model, so effects describe all callers, not respondents.",
+        ),
+    ] = False,
     fmt: Annotated[WhyFormat, typer.Option("--format", help="Output format.")] = WhyFormat.table,
     db: DbOption = None,
 ) -> None:
@@ -131,7 +151,22 @@ def why(
     engine = open_engine(db)
     options = KpiOptions(settings.window_hours, settings.service_level_seconds)
 
+    if weighted:
+        from qa.why.weighting import check_weightable
+
+        if compare is not None:
+            raise fail("--weighted takes no --compare")
+        try:
+            check_weightable(outcome.value)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
     with Session(engine) as session:
+        if outcome is Outcome.cost:
+            if compare is not None or by is not None:
+                raise fail("--outcome cost takes no --compare or --by")
+            _print_money(session, (start, end), settings.window_hours, min_n, chosen, fmt,
+                         assume_recall)  # fmt: skip
+            return
         if compare is not None:
             if since or by:
                 raise fail("--compare takes its periods from its value; drop --since / --by")
@@ -158,8 +193,47 @@ def why(
         except ValueError as exc:  # e.g. a repeat window outside 24-72 h
             raise fail(str(exc)) from exc
         quality = load_tag_quality(session)
+        if weighted:
+            from qa.why.weighting import load_weights, with_weights
 
-    _print_drivers(data, by, chosen, min_n, fmt, (quality, assume_recall))
+            try:
+                data = with_weights(data, load_weights(session, start, end))
+            except ValueError as exc:  # too few calls to model who answers
+                raise fail(str(exc)) from exc
+
+    _print_drivers(data, by, chosen, min_n, fmt, (quality, assume_recall), weighted)
+
+
+def _print_money(
+    session: Session,
+    period: tuple[datetime | None, datetime | None],
+    window_hours: float,
+    min_n: int,
+    controls: tuple[str, ...],
+    fmt: WhyFormat,
+    assume_recall: float,
+) -> None:
+    """``--outcome cost``: each driver's extra calls, agent-hours and cost a month (a tag's
+    recall assumed ``assume_recall`` where no decisions measure it)."""
+    from qa.why.money import cost_of_drivers
+
+    since, until = period
+    try:
+        lines, prices = cost_of_drivers(
+            session, since=since, until=until, window_hours=window_hours, min_n=min_n,
+            controls=controls, assume_recall=assume_recall,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if fmt is WhyFormat.json:
+        out = {"prices": {**prices.__dict__, "handled_per_month": prices.handled_per_month},
+               "drivers": [m.to_dict() for m in lines]}  # fmt: skip
+        typer.echo(json.dumps(out, indent=2, default=str))
+        return
+    if not lines:
+        typer.echo("No driver has a significant harmful effect on repeat contacts or handle time.")
+        return
+    typer.echo("\n".join(m.line for m in lines))
 
 
 def _print_drivers(
@@ -169,6 +243,7 @@ def _print_drivers(
     min_n: int,
     fmt: WhyFormat,
     tagging: tuple[dict[str, TagQuality], float],
+    weighted: bool = False,
 ) -> None:
     """Analyse ``data`` (per ``by`` group when given) and print the table(s) or the JSON;
     ``tagging`` = (measured tag quality, assumed recall) for the sensitivity lines."""
@@ -179,8 +254,9 @@ def _print_drivers(
     quality, assume_recall = tagging
     if by is None:
         analysis = analyse(
-            data, controls=controls, min_n=min_n, quality=quality, assume_recall=assume_recall
-        )
+            data, controls=controls, min_n=min_n, quality=quality, assume_recall=assume_recall,
+            weighted=weighted,
+        )  # fmt: skip
         if fmt is WhyFormat.json:
             for note in analysis.notes:
                 console.print(f"note: {note}")
@@ -190,7 +266,7 @@ def _print_drivers(
         return
     groups = analyse_by(
         data, by.value, controls=controls, min_n=min_n, quality=quality,
-        assume_recall=assume_recall,
+        assume_recall=assume_recall, weighted=weighted,
     )  # fmt: skip
     if fmt is WhyFormat.json:
         typer.echo(json.dumps([g.to_dict() for g in groups], indent=2))

@@ -59,6 +59,8 @@ AGENT_STYLE: dict[str, AgentStyle] = {
 P_RE_EXPLAIN = 0.07
 RE_EXPLAIN_REPEAT = 0.40  # added on a repeat contact: nobody has the history
 RE_EXPLAIN_TRANSFER = 0.20  # added after a transfer: the next agent asks again
+RE_EXPLAIN_TALK = 60  # seconds more talk on a re-explain call (history)
+RE_EXPLAIN_ACW = 600  # seconds more after-call work: writing up the history nobody had
 P_UNRESOLVED = {"billing": 0.07, "technical": 0.12, "sales": 0.04}
 
 

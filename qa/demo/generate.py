@@ -33,6 +33,7 @@ from qa.demo.calls import CALL_COLUMNS, DEFAULT_SEED, CallRecord
 from qa.demo.fortnight import build_fortnight
 from qa.demo.history import build_history
 from qa.demo.surveys import SURVEY_COLUMNS, SurveyRecord, build_surveys
+from qa.demo.workforce import write_workforce
 
 __all__ = [
     "CALL_COLUMNS",
@@ -87,7 +88,8 @@ def write_csvs(out: Path, calls: Sequence[CallRecord], surveys: Sequence[SurveyR
 def generate(
     out: Path | str = DEFAULT_OUT, seed: int = DEFAULT_SEED, audio: bool = True
 ) -> DemoData:
-    """Write ``calls.csv`` and ``surveys.csv`` (and, with ``audio``, the recordings) to ``out``.
+    """Write ``calls.csv``, ``surveys.csv``, ``agent_states.csv`` and ``schedule.csv`` (and,
+    with ``audio``, the recordings) to ``out``.
 
     The CSVs depend only on ``seed``.  With ``audio=False`` existing recordings are left alone.
     Raises :class:`AudioToolNotFoundError` (:class:`EspeakNotFoundError` for espeak-ng) before
@@ -100,6 +102,7 @@ def generate(
     calls = build_calls(seed)
     surveys = build_surveys(calls, seed)
     write_csvs(out, calls, surveys)
+    write_workforce(out, calls)
     recordings = render_recordings(out, calls, seed) if audio else []
     return DemoData(
         out=out,

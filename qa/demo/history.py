@@ -32,6 +32,8 @@ from qa.demo.calls import (
     LONG_HOLD_SECONDS,
     LONG_WAIT_SECONDS,
     P_UNRESOLVED,
+    RE_EXPLAIN_ACW,
+    RE_EXPLAIN_TALK,
     CallRecord,
     assign_ids,
     draw_experience,
@@ -171,7 +173,8 @@ class _History:
         if rng.random() < pending:
             tags.append("callback-promised")
         # Transfers, re-explaining and unresolved problems make calls longer.
-        talk = rng.triangular(120, 780, 300) + 90 * transferred + 60 * ("re-explain" in tags)
+        re_explain = "re-explain" in tags
+        talk = rng.triangular(120, 780, 300) + 90 * transferred + RE_EXPLAIN_TALK * re_explain
         return CallRecord(
             started_at=started,
             key=self.key(f"{len(self.calls)}"),
@@ -181,7 +184,8 @@ class _History:
             wait_seconds=wait,
             talk_seconds=min(900, int(talk + 45 * unresolved)),
             hold_seconds=hold,
-            acw_seconds=rng.randint(10, 120),
+            # The demo's costly tag (qa.demo.workforce): re-explaining costs write-up time.
+            acw_seconds=rng.randint(10, 120) + RE_EXPLAIN_ACW * re_explain,
             transferred=transferred,
             tags=tuple(tags),
             resolved=not unresolved,

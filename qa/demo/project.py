@@ -50,10 +50,13 @@ def run_demo(folder: Path, *, demo_user: bool = True) -> DemoRun:
     from sqlmodel import Session
 
     from qa.console import err_console, print_ingest, print_stage, rich_progress
+    from qa.demo.workforce import COST_PER_AGENT_HOUR, CURRENCY
+    from qa.ingest.wfm import WfmOptions
     from qa.metrics.display import format_table
     from qa.stages.nightly import run_nightly
     from qa.store.engine import make_engine
     from qa.why.drivers import format_analysis, why
+    from qa.why.money import cost_of_drivers
 
     console = err_console()
     started = time.perf_counter()
@@ -63,9 +66,12 @@ def run_demo(folder: Path, *, demo_user: bool = True) -> DemoRun:
     engine = make_engine(str(db_path))
     # A second ``qa demo`` on the same folder waits for the first (it says so on stderr) rather
     # than failing: the demo has no --wait option to ask for it.
+    # The demo's cost: an agent hour (qa.demo.workforce); states and schedule are in ``data``.
+    wfm = WfmOptions(cost_per_agent_hour=COST_PER_AGENT_HOUR, currency=CURRENCY)
     report = run_nightly(
-        data, engine=engine, settings=Settings.from_env(), progress=rich_progress, wait=True
-    )
+        data, engine=engine, settings=Settings.from_env(), progress=rich_progress, wait=True,
+        wfm=wfm,
+    )  # fmt: skip
     for ingest in report.ingests:
         print_ingest(ingest, console)
     for stage in report.stages:
@@ -74,6 +80,9 @@ def run_demo(folder: Path, *, demo_user: bool = True) -> DemoRun:
     with Session(engine) as session:
         print("\nDrivers of CSAT (qa why):")
         print(format_analysis(why(session)))
+        print("\nWhat the drivers cost (qa why --outcome cost):")
+        lines, _prices = cost_of_drivers(session)
+        print("\n".join(m.line for m in lines[:5]) or "(no driver with a significant cost)")
     if report.report_path:
         console.print(f"HTML report: {report.report_path}")
     console.print(f"pipeline finished in {time.perf_counter() - started:.0f} s")

@@ -6,7 +6,8 @@ call, team and period, so a driver analysis can recover the effects (see the dat
 NPS follows CSAT; CES has its own effects (lower is better).  Survey FCR is "no" for an
 unresolved problem and less likely after a transfer, on a repeat contact, while waiting on
 a callback or when the customer had to re-explain.  About half of the handled calls get an
-answer, unhappy customers a little more often.
+answer, unhappy customers a little more often, Team South's customers more often than
+Team North's.
 
 Comments mention some of the phenomena, in the customer's words (``qa.demo.comments``);
 the scripted, recorded calls keep the comments written with their scripts.
@@ -59,6 +60,10 @@ RESPONSE_UNHAPPY = 0.10  # added when the call had a negative phenomenon
 RESPONSE_ANGRY = 0.15  # added again after a broken promise or a rude agent
 RESPONSE_PRAISE = 0.05
 RESPONSE_OUTBOUND = 0.30
+# Team South's customers answer more often, Team North's less (a real difference the
+# survey-bias check finds in the team mix; qa.metrics.response weighs it back). The team is
+# a control of every driver analysis, so the drivers keep their effects.
+RESPONSE_BY_TEAM = {"Team South": 0.15, "Team North": -0.15}
 
 # How likely a respondent mentions each phenomenon; the most salient first, three at most.
 MAX_COMPLAINTS = 3
@@ -177,6 +182,7 @@ def _responds(rng: random.Random, call: CallRecord) -> bool:
     rate += RESPONSE_UNHAPPY * any(t in NEGATIVE for t in phenomena)
     rate += RESPONSE_ANGRY * any(t in ("broken-callback", "agent-rude") for t in phenomena)
     rate += RESPONSE_PRAISE * ("agent-praise" in phenomena)
+    rate += RESPONSE_BY_TEAM.get(call.agent.team if call.agent else "", 0.0)
     return rng.random() < rate
 
 

@@ -36,8 +36,15 @@ KPI_KEYS: tuple[str, ...] = (
     "csat_mean",
     "nps",
     "ces_mean",
+    "occupancy",
+    "utilization",
+    "schedule_adherence",
+    "cost",
+    "cost_per_call",
 )
-"""The keys of ``qa.metrics.kpis.compute_kpis``' result, in order."""
+"""The keys of ``qa.metrics.kpis.compute_kpis``' result, in order (the last five from the
+agent states, schedule and costs: ``qa.metrics.workforce``)."""
+WORKFORCE_KEYS: tuple[str, ...] = KPI_KEYS[-5:]
 
 RATE_KEYS: frozenset[str] = frozenset(
     {
@@ -48,6 +55,12 @@ RATE_KEYS: frozenset[str] = frozenset(
         "fcr_rate",
         "fcr_survey_rate",
         "csat_pct",
+        "csat_pct_weighted",
+        "csat_pct_weighted_ci_low",
+        "csat_pct_weighted_ci_high",
+        "occupancy",
+        "utilization",
+        "schedule_adherence",
     }
 )
 """KPIs that are fractions 0-1 (shown as percentages)."""

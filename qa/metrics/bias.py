@@ -10,6 +10,11 @@ handled calls of a period this compares surveyed with not-surveyed calls on:
   Fisher's exact test when an expected count is below 5;
 * the team and queue mix: chi-square test of independence.
 
+Like with like: every feature must exist for both groups. ``tags`` must therefore be tags
+from transcripts (agent or customer turns: ``qa.metrics.transcript_tags``), never from
+survey comments - a comment exists only on an answered survey, so every comment tag would
+look like bias.
+
 p-values are Benjamini-Hochberg adjusted across all tests of the period (``q_value``); a
 row is flagged when ``q < alpha`` (default 0.05).
 """
@@ -122,7 +127,8 @@ def survey_bias(
 ) -> BiasReport:
     """Compare surveyed and not-surveyed handled ``calls``; BH-adjusted across all tests.
 
-    Nothing is tested when either group has fewer than ``min_group`` calls; a tag is
+    ``tags``: call external id -> its transcript tags (see the module docstring). Nothing
+    is tested when either group has fewer than ``min_group`` calls; a tag is
     tested when at least ``min_tag_calls`` handled calls carry it.
     """
     from scipy.stats import false_discovery_control, mannwhitneyu

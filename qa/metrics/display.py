@@ -20,7 +20,7 @@ def _format_value(key: str, value: Any) -> str:
         return str(value)
     if key in RATE_KEYS:
         return f"{value * 100:.1f}%"
-    if key.endswith("_mean"):
+    if key.endswith("_mean") or "_mean_" in key:
         return f"{value:.2f}"
     return f"{value:.1f}"
 

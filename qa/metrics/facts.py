@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from qa.metrics.base import INBOUND, CallFact, SurveyFact
-from qa.store.schema import Call, Survey
+from qa.metrics.workforce import CostFact, Span, Workforce
+from qa.store.schema import AgentState, Call, CostEntry, ScheduleBlock, Survey
 
 
 def _call_fact(call: Call) -> CallFact:
@@ -46,3 +47,20 @@ def load_facts(session: Session) -> tuple[list[CallFact], list[SurveyFact]]:
     calls = session.exec(select(Call).order_by(Call.started_at, Call.id)).all()
     surveys = session.exec(select(Survey).order_by(Survey.id)).all()
     return [_call_fact(call) for call in calls], [_survey_fact(s) for s in surveys]
+
+
+def load_workforce(session: Session) -> Workforce:
+    """Every agent-state interval, schedule block and cost (``qa.metrics.workforce``)."""
+    states = session.exec(select(AgentState).order_by(AgentState.agent_id, AgentState.started_at))
+    blocks = session.exec(
+        select(ScheduleBlock).order_by(ScheduleBlock.agent_id, ScheduleBlock.started_at)
+    )
+    costs = session.exec(select(CostEntry).order_by(CostEntry.id))
+    return Workforce(
+        states=tuple(Span(s.agent_id, s.state, s.started_at, s.ended_at) for s in states),
+        schedule=tuple(Span(b.agent_id, b.activity, b.started_at, b.ended_at) for b in blocks),
+        costs=tuple(
+            CostFact(c.basis, c.amount, c.currency or "", c.period_start, c.period_end)
+            for c in costs
+        ),
+    )

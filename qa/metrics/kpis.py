@@ -26,6 +26,9 @@ range, or one group of ``compute_kpis_by``). ``T`` is the service-level threshol
 * ``csat_mean`` — mean CSAT answer.
 * ``nps`` — 100 x (promoters 9-10 - detractors 0-6) / NPS answers; ranges -100..100.
 * ``ces_mean`` — mean CES answer.
+* ``occupancy``, ``utilization``, ``schedule_adherence``, ``cost``, ``cost_per_call`` —
+  from the agent states, schedule and costs (``qa.metrics.workforce``, where they are
+  defined); ``None`` when no ``Workforce`` is passed or it lacks what they need.
 
 Rules shared by all of them:
 
@@ -52,12 +55,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from qa.metrics.base import CallFact, KpiOptions, Kpis, SurveyFact
+from qa.metrics.base import WORKFORCE_KEYS, CallFact, KpiOptions, Kpis, SurveyFact
 from qa.metrics.contacts import ContactFlags, contact_flags, count_contacts
+from qa.metrics.workforce import (
+    Totals,
+    Window,
+    Workforce,
+    agent_totals,
+    agent_weights,
+    combine,
+    default_window,
+    period_cost,
+    workforce_kpis,
+)
 
 # Re-exported: callers outside qa.metrics (qa.commands, qa.stages, qa.why, qa.demo) import the
 # KPI types and the display helpers from here; their homes are qa.metrics.base and
@@ -183,14 +197,19 @@ def compute_kpis(
     surveys: Iterable[SurveyFact],
     options: KpiOptions = KpiOptions(),
     history: Iterable[CallFact] | None = None,
+    workforce: Workforce | None = None,
+    window: tuple[datetime | None, datetime | None] | None = None,
 ) -> Kpis:
     """The KPIs (``KPI_KEYS``) of ``calls``; repeat flags are computed over ``history``.
 
     ``history`` defaults to ``calls``. Pass every call (unfiltered) when ``calls`` is a
-    date range, so repeats and the data end outside the range still count.
+    date range, so repeats and the data end outside the range still count. ``workforce``
+    feeds the workforce KPIs over ``window`` (``--since/--until``; an open end is taken
+    from the calls' whole days).
     """
     calls, surveys_by_call, flags = _prepare(calls, surveys, options, history)
-    return _compute(calls, surveys_by_call, flags, options)
+    kpis = _compute(calls, surveys_by_call, flags, options)
+    return {**kpis, **_Staffing(calls, workforce, window).kpis(calls)}
 
 
 def compute_kpis_by(
@@ -199,6 +218,8 @@ def compute_kpis_by(
     by: str,
     options: KpiOptions = KpiOptions(),
     history: Iterable[CallFact] | None = None,
+    workforce: Workforce | None = None,
+    window: tuple[datetime | None, datetime | None] | None = None,
 ) -> list[dict[str, Any]]:
     """KPIs per group of ``calls`` (one of ``GROUPINGS``), sorted by group.
 
@@ -214,7 +235,80 @@ def compute_kpis_by(
     for call in calls:
         groups[key(call)].append(call)
     extras = GROUP_EXTRAS.get(by, lambda _calls: {})
+    staffing = _Staffing(calls, workforce, window)
     return [
-        {"group": group, **extras(members), **_compute(members, surveys_by_call, flags, options)}
+        {
+            "group": group,
+            **extras(members),
+            **_compute(members, surveys_by_call, flags, options),
+            **staffing.kpis(members, by, group),
+        }
         for group, members in sorted(groups.items())
     ]
+
+
+def _bucket(by: str, key: str) -> Window | None:
+    """The window of a day (``2026-11-02``) or ISO week (``2026-W45``) group."""
+    if by == "day":
+        start = datetime.fromisoformat(key)
+        return start, start + timedelta(days=1)
+    if by == "week":
+        year, week = key.split("-W")
+        start = datetime.fromisocalendar(int(year), int(week), 1)
+        return start, start + timedelta(days=7)
+    return None
+
+
+class _Staffing:
+    """The workforce KPIs of a set of calls and of its groups (``qa.metrics.workforce``);
+    agent totals are computed once per window."""
+
+    def __init__(
+        self,
+        calls: Sequence[CallFact],
+        workforce: Workforce | None,
+        window: tuple[datetime | None, datetime | None] | None,
+    ) -> None:
+        self.calls, self.workforce = calls, workforce
+        lo, hi = window or (None, None)
+        span = default_window(calls)
+        self.window: Window | None = None
+        if span is not None:
+            self.window = (lo or span[0], hi or span[1])
+        self._totals: dict[Window, dict[str, Totals]] = {}
+
+    def _agent_totals(self, window: Window) -> dict[str, Totals]:
+        assert self.workforce is not None
+        if window not in self._totals:
+            self._totals[window] = agent_totals(self.workforce, window)
+        return self._totals[window]
+
+    def kpis(self, members: Sequence[CallFact], by: str = "", key: str = "") -> Kpis:
+        """The five workforce KPIs of ``members`` (group ``key`` of ``by``; '' for all)."""
+        workforce, window = self.workforce, self.window
+        if workforce is None or window is None:
+            return dict.fromkeys(WORKFORCE_KEYS)
+        bucket = _bucket(by, key)
+        if bucket is not None:
+            window = (max(window[0], bucket[0]), min(window[1], bucket[1]))
+        totals = self._agent_totals(window)
+        everyone = combine(totals, None)
+        weights = agent_weights(by, self.calls, key) if by and bucket is None else None
+        group = combine(totals, weights)
+        handled = sum(1 for c in members if not c.abandoned)
+        share: float | None = 1.0
+        if weights is not None:
+            if workforce.states:  # a group never seen in the states costs unknown, not 0
+                share = group.paid / everyone.paid if everyone.paid and group.paid else None
+            else:
+                all_handled = sum(1 for c in self.calls if not c.abandoned)
+                share = handled / all_handled if all_handled else None
+        return workforce_kpis(
+            group,
+            handled=handled,
+            window_cost=period_cost(workforce, window),
+            cost_share=share,
+            rate=workforce.rate,
+            has_states=bool(workforce.states),
+            has_schedule=bool(workforce.schedule),
+        )

@@ -200,7 +200,59 @@ def paradox_rule(g: Group, before: Group) -> list[Trigger]:
     ]
 
 
-LEVEL_RULES: tuple[Callable[[Group], list[Trigger]], ...] = (csat_rule, fcr_rule, abandonment_rule)
+def occupancy_rule(g: Group) -> list[Trigger]:
+    """Occupancy above ``occupancy_max``: agents go from call to call with no slack."""
+    value, th = g.kpis.get("occupancy"), g.th
+    if value is None or value <= th.occupancy_max or len(g.handled) < th.min_calls:
+        return []
+    msg = f"occupancy {value:.0%} > {th.occupancy_max:.0%} @: add staff in the busiest hours"
+    action = "add staff in the busiest hours (burnout risk)"
+    return [g.fire("occupancy", value, th.occupancy_max, action, (), message=msg)]
+
+
+def adherence_rule(g: Group) -> list[Trigger]:
+    """Schedule adherence below ``adherence_min``: the schedule is not what happens."""
+    value, th = g.kpis.get("schedule_adherence"), g.th
+    if value is None or value >= th.adherence_min:
+        return []
+    msg = f"schedule adherence {value:.0%} < {th.adherence_min:.0%} @: review schedules"
+    action = "review schedules and breaks with the agents"
+    return [g.fire("schedule_adherence", value, th.adherence_min, action, (), message=msg)]
+
+
+def cost_rule(g: Group, before: Group) -> list[Trigger]:
+    """Cost per call up by ``cost_rise`` or more: look at after-call work first."""
+    now, old, th = g.kpis.get("cost_per_call"), before.kpis.get("cost_per_call"), g.th
+    if now is None or not old or (now - old) / old < th.cost_rise:
+        return []
+    if min(len(g.handled), len(before.handled)) < th.min_calls:
+        return []
+    longest = sorted(g.handled, key=lambda c: (-c.acw_seconds, c.external_id))
+    msg = f"cost per call {old:,.2f} -> {now:,.2f} @: check after-call work"
+    return [
+        g.fire(
+            "cost_per_call",
+            now,
+            old * (1 + th.cost_rise),
+            "check after-call work (the calls with the most ACW)",
+            tuple(c.external_id for c in longest[: th.review_calls]),
+            message=msg,
+            previous=old,
+        )
+    ]
+
+
+LEVEL_RULES: tuple[Callable[[Group], list[Trigger]], ...] = (
+    csat_rule,
+    fcr_rule,
+    abandonment_rule,
+    occupancy_rule,
+    adherence_rule,
+)
 """Rules on one period's group, in the order their triggers are listed."""
-CHANGE_RULES: tuple[Callable[[Group, Group], list[Trigger]], ...] = (nps_drop_rule, paradox_rule)
+CHANGE_RULES: tuple[Callable[[Group, Group], list[Trigger]], ...] = (
+    nps_drop_rule,
+    paradox_rule,
+    cost_rule,
+)
 """Rules comparing a group with the same group in the previous period."""

@@ -26,11 +26,16 @@ class TriggerThresholds:
     min_responses: int = 5
     min_calls: int = 20
     scopes: tuple[str, ...] = SCOPES
+    occupancy_max: float = 0.90  # above it agents burn out: staff the busy hours
+    adherence_min: float = 0.90  # below it the schedule is not what happens
+    cost_rise: float = 0.10  # cost per call up by this fraction vs the previous period
 
     def __post_init__(self) -> None:
         if not 1 <= self.csat_mean_min <= 5:
             raise ValueError(f"csat_mean_min must be on the 1-5 scale, got {self.csat_mean_min}")
-        for name in ("fcr_min", "abandonment_max", "paradox_aht_drop"):
+        fractions = ("fcr_min", "abandonment_max", "paradox_aht_drop", "occupancy_max",
+                     "adherence_min", "cost_rise")  # fmt: skip
+        for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} is a fraction 0-1, got {getattr(self, name)}")
         if not 0 < self.nps_drop <= 200:
@@ -52,7 +57,8 @@ class Trigger:
 
     scope: str  # overall | team | queue
     group: str  # "all" for overall, else the team / queue name
-    metric: str  # csat_mean, fcr_rate, fcr_survey_rate, abandonment_rate, nps, aht_seconds
+    metric: str  # csat_mean, fcr_rate, fcr_survey_rate, abandonment_rate, nps, aht_seconds,
+    # occupancy, schedule_adherence, cost_per_call
     value: float
     threshold: float
     action: str

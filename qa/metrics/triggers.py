@@ -9,7 +9,10 @@ The defaults are DESIGN.md's (all configurable through ``TriggerThresholds``):
 * abandonment > 8 % -> check queue depth by hour (hour histogram of abandoned calls);
 * NPS down 10+ points vs the previous period -> survey the detractors (listed);
 * efficiency / experience paradox: AHT down (by at least ``paradox_aht_drop``, 2 %, so
-  noise does not count) while FCR or CSAT is down vs the previous period.
+  noise does not count) while FCR or CSAT is down vs the previous period;
+* with agent states: occupancy > 90 % -> add staff in the busiest hours; with a schedule:
+  adherence < 90 % -> review schedules; with costs: cost per call up 10 %+ vs the previous
+  period -> check after-call work (the calls with the most ACW).
 
 Triggers are evaluated overall and per team and per queue. A group is judged only with
 enough evidence (``min_responses`` survey answers, ``min_calls`` calls), so one unhappy
@@ -39,6 +42,7 @@ from qa.metrics.trigger_rules import (
     transfer_reason,
 )
 from qa.metrics.trigger_types import FCR_METRICS, SCOPES, Trigger, TriggerThresholds
+from qa.metrics.workforce import Workforce
 
 # Re-exported: the report (qa.report) and the tests import the trigger API from here.
 __all__ = [
@@ -74,13 +78,14 @@ def _kpis(
     scope: str,
     options: KpiOptions,
     history: Sequence[CallFact] | None,
+    workforce: Workforce | None,
 ) -> dict[str, dict[str, Any]]:
     """Group -> KPIs of ``calls`` for one scope; repeat flags over ``history``."""
     if not calls:
         return {}
     if scope == "overall":
-        return {"all": compute_kpis(calls, surveys, options, history=history)}
-    rows = compute_kpis_by(calls, surveys, scope, options, history=history)
+        return {"all": compute_kpis(calls, surveys, options, history=history, workforce=workforce)}
+    rows = compute_kpis_by(calls, surveys, scope, options, history=history, workforce=workforce)
     return {row["group"] or "(none)": row for row in rows}
 
 
@@ -92,8 +97,9 @@ def _scoped(
     tags: Mapping[str, set[str]],
     th: TriggerThresholds,
     options: KpiOptions,
+    workforce: Workforce | None = None,
 ) -> dict[str, Group]:
-    kpis = _kpis(calls, surveys, scope, options, history)
+    kpis = _kpis(calls, surveys, scope, options, history, workforce)
     by_call = {s.call_external_id: s for s in surveys}
     return {
         name: Group(scope, name, members, kpis.get(name, {}), by_call, tags, th)
@@ -110,20 +116,24 @@ def evaluate_triggers(
     tags: Mapping[str, set[str]] | None = None,
     thresholds: TriggerThresholds = TriggerThresholds(),
     options: KpiOptions = KpiOptions(),
+    workforce: Workforce | None = None,
 ) -> list[Trigger]:
     """Every trigger for the period ``calls``, overall then per team then per queue.
 
     Level triggers (CSAT, FCR, abandonment) look at ``calls``; change triggers (NPS drop,
     AHT/experience paradox) compare with ``previous`` (skipped when it is empty or None).
-    Repeat flags use ``history`` (default: the calls themselves), as in ``qa.metrics.kpis``.
+    Repeat flags use ``history`` (default: the calls themselves), as in ``qa.metrics.kpis``;
+    ``workforce`` feeds the occupancy, adherence and cost triggers (over the calls' days).
     """
     tags = tags or {}
     if history is None:
         history = [*calls, *(previous or [])]
     fired: list[Trigger] = []
     for scope in thresholds.scopes:
-        now = _scoped(calls, surveys, scope, history, tags, thresholds, options)
-        before = _scoped(previous or [], surveys, scope, history, tags, thresholds, options)
+        now = _scoped(calls, surveys, scope, history, tags, thresholds, options, workforce)
+        before = _scoped(
+            previous or [], surveys, scope, history, tags, thresholds, options, workforce
+        )
         for name, g in now.items():
             for rule in LEVEL_RULES:
                 fired += rule(g)

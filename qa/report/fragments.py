@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
-from urllib.parse import quote
+
+from qa.store.callfilter import call_url
 
 MAX_LINKS = 20
 
 
 def call_link(ui_url: str, external_id: str) -> str:
     """A chip linking to the call in the review UI (relative ``?call=`` when no UI URL)."""
-    ref = quote(external_id, safe="")
-    href = f"{ui_url.rstrip('/')}/?call={ref}" if ui_url else f"?call={ref}"
+    href = call_url(ui_url, external_id)
     return (
         f'<a class="call" href="{escape(href, quote=True)}" target="_blank" '
         f'data-call="{escape(external_id, quote=True)}">{escape(external_id)}</a>'

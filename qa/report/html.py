@@ -119,11 +119,16 @@ TILES: tuple[tuple[str, str, str, int], ...] = (
     ("service_level", "Service level", "pct", 1),
     ("abandonment_rate", "Abandonment", "pct", -1),
     ("transfer_rate", "Transfers", "pct", -1),
+    ("occupancy", "Occupancy", "pct", 0),
+    ("utilization", "Utilization", "pct", 0),
+    ("schedule_adherence", "Schedule adherence", "pct", 1),
+    ("cost_per_call", "Cost per call", "money", -1),
 )
 
 
 def fmt(value: Any, kind: str) -> str:
-    """A KPI for display: ``pct`` 73.3%, ``mean`` 4.12, ``nps`` +12, ``time`` 5:07."""
+    """A KPI for display: ``pct`` 73.3%, ``mean`` 4.12, ``nps`` +12, ``time`` 5:07,
+    ``money`` 1,234.50."""
     if value is None:
         return "\u2013"
     if kind == "pct":
@@ -135,6 +140,8 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "time":
         seconds = round(value)
         return f"{seconds // 60}:{seconds % 60:02d}"
+    if kind == "money":
+        return f"{value:,.2f}"
     return str(value)
 
 
@@ -149,7 +156,7 @@ def _delta(value: Any, previous: Any, kind: str, good: int) -> str:
     elif kind == "int":
         text = f"{diff:+d}"
     else:
-        text = f"{diff:+.2f}" if kind == "mean" else f"{diff:+.0f}"
+        text = f"{diff:+.2f}" if kind in ("mean", "money") else f"{diff:+.0f}"
     tone = "flat" if diff == 0 or good == 0 else ("good" if diff * good > 0 else "bad")
     arrow = "\u25b2" if diff > 0 else ("\u25bc" if diff < 0 else "\u25c6")
     return f'<span class="delta {tone}">{arrow} {text}</span>'
@@ -158,13 +165,20 @@ def _delta(value: Any, previous: Any, kind: str, good: int) -> str:
 def kpi_tiles_html(insights: Insights) -> str:
     """One tile per KPI, with the change against the previous period when there is one."""
     before = insights.previous_kpis or {}
+    differing = {c.key: c for c in insights.weighting.differing} if insights.weighting else {}
     tiles = []
     for key, label, kind, good in TILES:
         value = insights.kpis.get(key)
         delta = _delta(value, before.get(key), kind, good) if before else ""
+        weighted = ""
+        if key in differing:  # raw outside the weighted 95 % interval: show both
+            weighted = (
+                f'<div class="k weighted">all callers: {fmt(differing[key].weighted, kind)} '
+                "(weighted for who answers; see the survey-bias check)</div>"
+            )
         tiles.append(
             f'<div class="tile" data-kpi="{key}"><div class="v">{fmt(value, kind)}</div>'
-            f'<div class="k">{escape(label)}</div>{delta}</div>'
+            f'<div class="k">{escape(label)}</div>{delta}{weighted}</div>'
         )
     note = f'<p class="muted">Changes: {escape(insights.comparison)}.</p>' if before else ""
     return f'<div class="tiles">{"".join(tiles)}</div>{note}'

@@ -18,10 +18,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.metrics.base import DEFAULT_WINDOW_HOURS, KpiOptions, validate_window
+from qa.config import DEFAULT_UI_URL
+from qa.metrics.base import (
+    DEFAULT_WINDOW_HOURS,
+    CallFact,
+    KpiOptions,
+    SurveyFact,
+    validate_window,
+)
 from qa.metrics.bias import survey_bias
 from qa.metrics.kpis import compute_kpis, compute_kpis_by, filter_calls
 from qa.metrics.repeats import analyse_repeats
+from qa.metrics.transcript_tags import load_transcript_tags
 from qa.metrics.triggers import SCOPES, Trigger, TriggerThresholds, evaluate_triggers
 from qa.report.model import DriverSection, Insights, Theme
 
@@ -29,7 +37,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-DEFAULT_UI_URL = "http://127.0.0.1:7860"
+    from qa.metrics.weighted import SurveyWeighting
+    from qa.metrics.workforce import Workforce
+
 DRIVER_OUTCOMES = ("csat", "repeat")
 MAX_THEMES = 8
 
@@ -130,18 +140,49 @@ def _drivers(
     return tuple(sections)
 
 
-_LEVEL_METRICS = frozenset({"csat_mean", "fcr_rate", "fcr_survey_rate", "abandonment_rate"})
+_LEVEL_METRICS = frozenset(
+    {"csat_mean", "fcr_rate", "fcr_survey_rate", "abandonment_rate", "occupancy",
+     "schedule_adherence"}
+)  # fmt: skip
 
 
-def _triggers(calls, current, before, surveys, history, tags, thresholds, options) -> list[Trigger]:  # type: ignore[no-untyped-def]
+def _triggers(
+    calls: Sequence[CallFact],
+    current: Sequence[CallFact],
+    before: Sequence[CallFact],
+    surveys: Sequence[SurveyFact],
+    history: Sequence[CallFact],
+    tags: Mapping[str, set[str]],
+    thresholds: TriggerThresholds,
+    options: KpiOptions,
+    workforce: Workforce,
+) -> list[Trigger]:
     """Level triggers on the whole period; change triggers on the comparison windows."""
-    common = {"history": history, "tags": tags, "thresholds": thresholds, "options": options}
-    fired = evaluate_triggers(calls, surveys, **common)
+    fired = evaluate_triggers(calls, surveys, history=history, tags=tags, thresholds=thresholds,
+                              options=options, workforce=workforce)  # fmt: skip
     if before:
-        changes = evaluate_triggers(current, surveys, previous=before, **common)
+        changes = evaluate_triggers(current, surveys, previous=before, history=history, tags=tags,
+                                    thresholds=thresholds, options=options,
+                                    workforce=workforce)  # fmt: skip
         fired += [t for t in changes if t.metric not in _LEVEL_METRICS]
     order = {scope: i for i, scope in enumerate(SCOPES)}
     return sorted(fired, key=lambda t: (order[t.scope], t.group))
+
+
+def _weighting(
+    calls: Sequence[CallFact],
+    surveys: Sequence[SurveyFact],
+    said: Mapping[str, set[str]],
+    kpis: Mapping[str, Any],
+) -> SurveyWeighting | None:
+    """Survey KPIs weighted for who answers (``qa.metrics.weighted``); None when the fit
+    fails, which must not cost the whole report."""
+    from qa.metrics.weighted import weigh_survey_kpis
+
+    try:
+        return weigh_survey_kpis(calls, surveys, said, kpis)
+    except (ValueError, ArithmeticError):
+        return None
 
 
 def build_insights(
@@ -157,7 +198,7 @@ def build_insights(
     """Load the database once and compute every section for ``[since, until)``."""
     from sqlmodel import Session
 
-    from qa.metrics.facts import load_facts
+    from qa.metrics.facts import load_facts, load_workforce
     from qa.why.data import load_call_tags
 
     window_hours = validate_window(window_hours)
@@ -168,7 +209,9 @@ def build_insights(
     options = KpiOptions(window_hours=window_hours)
     with Session(engine) as session:
         history, surveys = load_facts(session)
+        workforce = load_workforce(session)
         tags = load_call_tags(session)
+        said = load_transcript_tags(session)  # what both survey groups have (never comments)
         # The facts carry each call's direction, so the repeat section links contacts exactly
         # as compute_kpis does: its rates are the KPI tiles' (no override needed).
         repeats = analyse_repeats(
@@ -181,26 +224,45 @@ def build_insights(
     (c_since, c_until), previous, comparison = _periods(since, until, data_end, compare_days)
     current = filter_calls(history, c_since, c_until)
     before = filter_calls(history, *previous) if previous else []
+    kpis = compute_kpis(
+        calls, surveys, options, history=history, workforce=workforce, window=(since, until)
+    )
+    weighting = _weighting(calls, surveys, said, kpis)
     previous_kpis = None
     if since is not None and before and previous:
-        previous_kpis = compute_kpis(before, surveys, options, history=history)
+        previous_kpis = compute_kpis(
+            before, surveys, options, history=history, workforce=workforce, window=previous
+        )
     return Insights(
         since=since,
         until=until,
         data_start=history[0].started_at if history else None,
         data_end=data_end,
-        kpis=compute_kpis(calls, surveys, options, history=history),
+        kpis={**kpis, **(weighting.kpis if weighting else {})},
         previous_kpis=previous_kpis,
         comparison=comparison if before else "",
-        daily=tuple(compute_kpis_by(calls, surveys, "day", options, history=history)),
+        daily=tuple(
+            compute_kpis_by(
+                calls,
+                surveys,
+                "day",
+                options,
+                history=history,
+                workforce=workforce,
+                window=(since, until),
+            )
+        ),
         drivers=drivers,
         themes=themes,
         triggers=tuple(
-            _triggers(calls, current, before, surveys, history, tags, thresholds, options)
+            _triggers(
+                calls, current, before, surveys, history, tags, thresholds, options, workforce
+            )
         ),
-        bias=survey_bias(calls, surveys, tags),
+        bias=survey_bias(calls, surveys, said),
         repeats=repeats,
         call_ids=ids,
+        weighting=weighting,
     )
 
 

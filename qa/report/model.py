@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from qa.metrics.bias import BiasReport
     from qa.metrics.repeats import RepeatReport
     from qa.metrics.triggers import Trigger
+    from qa.metrics.weighted import SurveyWeighting
     from qa.why.results import DriverAnalysis
 
 
@@ -55,6 +56,7 @@ class Insights:
     repeats: RepeatReport
     call_ids: dict[str, int] = field(default_factory=dict)  # external id -> database id
     generated_at: datetime = field(default_factory=datetime.now)
+    weighting: SurveyWeighting | None = None  # survey KPIs weighted for who answers
 
     @property
     def empty(self) -> bool:

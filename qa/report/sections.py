@@ -150,14 +150,19 @@ def themes_html(insights: Insights) -> str:
 
 
 def bias_html(insights: Insights) -> str:
+    from qa.report.weighting_section import weighting_html
+
     b = insights.bias
     head = (
         f'<p class="muted">{b.n_surveyed} surveyed and {b.n_not_surveyed} not-surveyed '
         f"handled calls (response rate {pct(b.response_rate)}); BH-adjusted, "
-        f"alpha {b.alpha:g}.</p>"
+        f"alpha {b.alpha:g}. Compared like with like, on what every call has: call fields "
+        "(queue, team, transfer), call metrics (talk, hold, wait) and tags from transcripts "
+        "(agent or customer turns) - never comment tags, which only respondents can have.</p>"
     )
+    weighted = weighting_html(insights)
     if not b.rows:
-        return head + f'<p class="empty">Not tested: {escape(b.note or "no data")}.</p>'
+        return head + f'<p class="empty">Not tested: {escape(b.note or "no data")}.</p>' + weighted
     if b.warnings:
         warn = "".join(f'<div class="warn">{escape(w)}</div>' for w in b.warnings)
     else:
@@ -185,4 +190,4 @@ def bias_html(insights: Insights) -> str:
         {2, 3, 4, 5},
         ["sig" if r.significant else "" for r in b.rows],
     )
-    return f"{head}{warn}<details><summary>All comparisons</summary>{detail}</details>"
+    return f"{head}{warn}<details><summary>All comparisons</summary>{detail}</details>{weighted}"

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from qa.review.agreement import Agreement, Rating, agreements
@@ -25,6 +25,16 @@ from qa.store.reads import CallNotFound, load_hits
 from qa.store.schema import CalibrationRound, Call, Decision, Review
 
 Ratings = dict[tuple[str, str], list[Rating]]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One call on which the raters of one tag or question gave different answers."""
+
+    kind: str
+    subject: str
+    item: str
+    answers: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -112,11 +122,25 @@ def close_round(*, session: Session, round_id: int) -> None:
     session.flush()
 
 
-def ratings(*, session: Session, round_id: int | None = None) -> Ratings:
-    """(kind, subject) -> ratings, from every decision and review, or a round's only."""
+def _open_round_ids(session: Session) -> list[int]:
+    rounds = select(CalibrationRound.id).where(col(CalibrationRound.closed).is_(False))
+    return [i for i in session.scalars(rounds) if i is not None]
+
+
+def ratings(*, session: Session, round_id: int | None = None, closed_only: bool = False) -> Ratings:
+    """(kind, subject) -> ratings, from every decision and review, or a round's only.
+    ``closed_only``: leave out what was said in rounds still open (still blind)."""
     names = dict(session.execute(select(Call.id, Call.external_id)).all())
     stmt = select(Decision).order_by(Decision.created_at, Decision.id)
     reviews = select(Review).order_by(Review.created_at, Review.id)
+    hidden = _open_round_ids(session) if closed_only else []
+    if hidden:
+        stmt = stmt.where(
+            or_(col(Decision.round_id).is_(None), col(Decision.round_id).not_in(hidden))
+        )
+        reviews = reviews.where(
+            or_(col(Review.round_id).is_(None), col(Review.round_id).not_in(hidden))
+        )
     calls: list[int] | None = None
     if round_id is not None:
         rnd = session.get(CalibrationRound, round_id)
@@ -147,13 +171,32 @@ def ratings(*, session: Session, round_id: int | None = None) -> Ratings:
     return dict(out)
 
 
-def agreement_report(*, session: Session, round_id: int | None = None) -> list[Agreement]:
+def agreement_report(
+    *, session: Session, round_id: int | None = None, closed_only: bool = False
+) -> list[Agreement]:
     """Agreement per tag and per question; a question answered with numbers only (a 1-5
     scale) is ordinal, everything else nominal."""
-    table = ratings(session=session, round_id=round_id)
+    table = ratings(session=session, round_id=round_id, closed_only=closed_only)
     levels = {
         subject: "ordinal"
         for (kind, subject), rows in table.items()
         if kind == "question" and all(type(r.value) is int for r in rows)
     }
     return agreements(table, levels=levels)
+
+
+def disagreements(
+    *, session: Session, round_id: int | None = None, closed_only: bool = False
+) -> list[Disagreement]:
+    """Every (tag or question, call) whose raters differ, with each rater's answer; sorted by
+    kind, subject and call (the calibration view's "where reviewers disagree")."""
+    out = []
+    table = ratings(session=session, round_id=round_id, closed_only=closed_only)
+    for (kind, subject), rows in table.items():
+        by_item: dict[str, dict[str, object]] = defaultdict(dict)
+        for r in rows:
+            by_item[r.item][r.rater] = r.value
+        for item, answers in by_item.items():
+            if len(answers) > 1 and len({repr(v) for v in answers.values()}) > 1:
+                out.append(Disagreement(kind, subject, item, dict(sorted(answers.items()))))
+    return sorted(out, key=lambda d: (d.kind, d.subject, d.item))

@@ -63,10 +63,14 @@ def _decided(session: Session) -> set[tuple[int, str]]:
 
 def _uncertain(session: Session, skip: set[int]) -> QueueItem | None:
     decided = _decided(session)
-    stmt = select(Tag.call_id, Tag.tag, Tag.score).where(Tag.method == "model")
-    for call_id, tag, score in session.execute(stmt.order_by(Tag.score, Tag.id)):
+    # Each tag has its own cut-off, so the model is least sure where score - cutoff is
+    # smallest (hits stored before cut-offs were kept rank by their raw score).
+    margin = Tag.score - func.coalesce(Tag.cutoff, 0.0)
+    stmt = select(Tag.call_id, Tag.tag, Tag.score, Tag.cutoff).where(Tag.method == "model")
+    for call_id, tag, score, cutoff in session.execute(stmt.order_by(margin, Tag.id)):
         if call_id not in skip and (call_id, tag) not in decided:
-            return QueueItem(call_id, "uncertain", f"model hit {tag} at {score:.2f}")
+            cut = "" if cutoff is None else f" (cut-off {cutoff:.2f})"
+            return QueueItem(call_id, "uncertain", f"model hit {tag} at {score:.2f}{cut}")
     return None
 
 

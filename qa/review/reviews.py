@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,13 +92,23 @@ class ScoreTrend:
     auto_failed: int
 
 
-def score_trend(*, session: Session, by: str = "agent") -> list[ScoreTrend]:
+def score_trend(
+    *, session: Session, by: str = "agent", agent_id: str | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> list[ScoreTrend]:  # fmt: skip
     """Per agent (or team) and ISO week of the call: reviews and their mean score; each
-    reviewer's latest review of a call counts once."""
+    reviewer's latest review of a call counts once. ``agent_id``, ``since`` / ``until``:
+    only that agent's calls, only calls started in ``[since, until)``."""
     if by not in ("agent", "team"):
         raise ValueError(f"unknown grouping {by!r}; choose one of: agent, team")
     latest: dict[tuple[int, str], tuple[Review, Call]] = {}
     stmt = select(Review, Call).join(Call, Call.id == Review.call_id)
+    if agent_id is not None:
+        stmt = stmt.where(Call.agent_id == agent_id)
+    if since is not None:
+        stmt = stmt.where(Call.started_at >= since)
+    if until is not None:
+        stmt = stmt.where(Call.started_at < until)
     for r, call in session.execute(stmt.order_by(Review.created_at, Review.id)):
         latest[(call.id or 0, r.reviewer)] = (r, call)
     groups: dict[tuple[str, str], list[Review]] = defaultdict(list)

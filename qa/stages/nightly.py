@@ -8,11 +8,13 @@ holds the database's run lock (``qa.store.lock``) so that two runs never overlap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,6 +23,7 @@ from qa.config import Settings
 from qa.ingest.exports import ingest_calls, ingest_surveys
 from qa.ingest.records import IngestOptions
 from qa.ingest.report import IngestReport
+from qa.ingest.wfm import WfmOptions, ingest_workforce_folder
 from qa.stages.factories import default_comment_redactor, default_tagger, default_transcriber
 from qa.stages.pipeline import (
     Progress,
@@ -33,6 +36,9 @@ from qa.stages.pipeline import (
 from qa.stages.themes import ThemeReport, update_themes
 from qa.store.lock import run_lock
 from qa.store.schema import Run
+
+if TYPE_CHECKING:
+    from qa.stages.ray_executor import RayExecutor
 
 EXIT_OK, EXIT_FATAL, EXIT_PARTIAL = 0, 1, 2
 CALLS_FILE, SURVEYS_FILE = "calls.csv", "surveys.csv"
@@ -49,6 +55,9 @@ class NightlyReport:
     report_path: Path | None = None
     themes: ThemeReport | None = None
     warnings: list[str] = field(default_factory=list)
+    # Wall seconds per stage, and where transcription and tagging ran (workers, retries).
+    seconds: dict[str, float] = field(default_factory=dict)
+    executor: dict[str, Any] = field(default_factory=lambda: {"kind": "local", "workers": 1})
 
     @property
     def problems(self) -> list[str]:
@@ -82,7 +91,18 @@ class NightlyReport:
                 "assigned": self.themes.assigned,
                 "unassigned": self.themes.unassigned,
             }
+        out["seconds"] = {stage: round(s, 3) for stage, s in self.seconds.items()}
+        out["executor"] = self.executor
         return out
+
+
+@contextmanager
+def _timed(report: NightlyReport, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.seconds[stage] = report.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 def run_nightly(
@@ -98,8 +118,12 @@ def run_nightly(
     wait: bool = False,
     wait_timeout: float | None = None,
     ingest_options: IngestOptions | None = None,
+    wfm: WfmOptions | None = None,
+    ray: RayExecutor | None = None,
 ) -> NightlyReport:
-    """Run every stage on ``folder`` (``calls.csv``, optional ``surveys.csv``, recordings).
+    """Run every stage on ``folder`` (``calls.csv``, optional ``surveys.csv``, recordings,
+    and the optional workforce exports ``agent_states.csv``, ``schedule.csv``, ``costs.csv``,
+    read with ``wfm``'s maps; its cost per agent hour is stored when given).
 
     ``ingest_options`` bounds what the exports may contain (recordings root, latest date,
     field size; default: recordings inside ``folder``, dates up to one day from now, 1 MB).
@@ -108,9 +132,12 @@ def run_nightly(
     ``qa.store.lock.LockBusy`` at once, or waits for it with ``wait`` (at most ``wait_timeout``
     seconds). Raises ``qa.ingest.exports.IngestError`` when ``calls.csv`` itself cannot be
     read (fatal).
+
+    ``ray`` (an entered ``qa.stages.ray_executor.RayExecutor``) runs transcription, redaction
+    and tagging as Ray tasks; this process still does every write.
     """
     from qa.metrics.base import KpiOptions
-    from qa.metrics.facts import load_facts
+    from qa.metrics.facts import load_facts, load_workforce
     from qa.metrics.kpis import compute_kpis
 
     folder = Path(folder)
@@ -126,7 +153,7 @@ def run_nightly(
             session.commit()
         report = NightlyReport(run_id=run.id)
         try:
-            with Session(engine) as session:
+            with _timed(report, "ingest"), Session(engine) as session:
                 # One redactor for comments and rejected rows of both files (models load once).
                 redact = default_comment_redactor(settings)
                 limits = ingest_options or IngestOptions()
@@ -149,25 +176,35 @@ def run_nightly(
                             options=limits,
                         )
                     )
-            report.stages.append(
-                transcribe_calls(
-                    engine,
-                    transcriber=transcriber or default_transcriber(settings),
-                    progress=progress,
+                report.ingests += ingest_workforce_folder(
+                    folder, session=session, wfm=wfm or WfmOptions(), redact=redact, options=limits
                 )
-            )
-            tagger_obj, version = tagger or default_tagger(settings)
-            report.stages.append(
-                tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
-            )
-            report.themes = _themes(engine, report, settings.models_dir)
+            with _timed(report, "transcribe"):
+                report.stages.append(
+                    transcribe_calls(
+                        engine,
+                        transcriber=None if ray else transcriber or default_transcriber(settings),
+                        progress=progress,
+                        executor=ray,
+                    )
+                )
+            with _timed(report, "tag"):
+                tagger_obj, version = ray.tagger() if ray else tagger or default_tagger(settings)
+                report.stages.append(
+                    tag_calls(engine, tagger=tagger_obj, version=version, progress=progress)
+                )
+            if ray is not None and ray.stats is not None:
+                report.executor = ray.stats.as_dict()
+            with _timed(report, "themes"):
+                report.themes = _themes(engine, report, settings.models_dir)
             with Session(engine) as session:
                 calls, surveys = load_facts(session)
+                workforce = load_workforce(session)
             options = KpiOptions(
                 window_hours=settings.window_hours,
                 service_level_seconds=settings.service_level_seconds,
             )
-            report.kpis = compute_kpis(calls, surveys, options)
+            report.kpis = compute_kpis(calls, surveys, options, workforce=workforce)
             report.report_path = _write_report(engine, folder, run.id, settings, report)
             status = "ok" if report.exit_code == EXIT_OK else "partial"
         except BaseException:
@@ -194,7 +231,7 @@ def _write_report(
 
     path = folder / f"report-{run_id}.html"
     try:
-        write_report(engine, path, window_hours=settings.window_hours)
+        write_report(engine, path, window_hours=settings.window_hours, ui_url=settings.ui_url)
     except (ValueError, OSError) as exc:
         report.warnings.append(f"report not written: {exc}")
         return None

@@ -19,6 +19,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from classify.tagging import ConversationTagger, Tagger
+from qa.stages.executor import (
+    Counted,
+    LocalExecutor,
+    TranscribedCall,
+    TranscribeExecutor,
+    TranscribeJob,
+)
+from qa.store.calltags import refresh_call_tags
 from qa.store.schema import AudioRedaction, Call, CallMetrics, Survey, Tag, Turn, TurnOriginal
 
 T = TypeVar("T")
@@ -30,20 +38,6 @@ SPEAKER_SOURCES = {"customer": ("customer",), "agent": ("agent",), "unknown": ("
 def no_progress(items: Sequence[T], _description: str) -> Iterable[T]:
     """The default progress reporter: none."""
     return items
-
-
-@dataclass(frozen=True)
-class TranscribedCall:
-    """What a transcriber returns: the transcript to store and show (redacted unless redaction
-    is off) and, in ``redacted+original`` mode, the original with the redacted spans per turn."""
-
-    transcript: Any
-    original: Any = None
-    spans: tuple[tuple[Any, ...], ...] = ()
-    # Speaker -> merged (start, end) seconds of redacted words, so the UI can beep them in
-    # the audio it plays; None when redaction is off.
-    audio_spans: dict[str, list[tuple[float, float]]] | None = None
-    agent_channel: str = "left"
 
 
 @dataclass(frozen=True)
@@ -63,12 +57,17 @@ def _describe(exc: BaseException) -> str:
 
 def calls_to_transcribe(session: Session, call_ids: Sequence[str] | None = None) -> list[int]:
     """Ids of calls with a recording that are pending or failed (failed ones are retried)."""
-    query = select(Call.id).where(
+    return [row[0] for row in session.exec(_pending_query(call_ids))]
+
+
+def _pending_query(call_ids: Sequence[str] | None, *extra: Any) -> Any:
+    """(id, *extra) of the calls ``calls_to_transcribe`` means, in its order."""
+    query = select(Call.id, *extra).where(
         col(Call.recording_path).is_not(None), col(Call.status).in_(("pending", "failed"))
     )
     if call_ids:
         query = query.where(col(Call.external_id).in_(call_ids))
-    return list(session.exec(query.order_by(Call.started_at, Call.id)))
+    return query.order_by(Call.started_at, Call.id)
 
 
 def store_transcript(session: Session, call: Call, result: TranscribedCall, metrics: Any) -> None:
@@ -121,33 +120,44 @@ def store_transcript(session: Session, call: Call, result: TranscribedCall, metr
 def transcribe_calls(
     engine: Engine,
     *,
-    transcriber: Callable[[Path], TranscribedCall],
+    transcriber: Callable[[Path], TranscribedCall] | None = None,
     call_ids: Sequence[str] | None = None,
     progress: Progress = no_progress,
+    executor: TranscribeExecutor | None = None,
 ) -> StageReport:
     """Transcribe every pending or failed call that has a recording, one commit per call.
 
     ``transcriber`` maps a recording path to a :class:`TranscribedCall` (see
     ``qa.stages.factories.default_transcriber``); anything it raises marks that call failed.
+    ``executor`` runs the jobs elsewhere instead (e.g. on Ray); only this process writes.
     """
     from transcribe.metrics import compute_metrics
 
+    if executor is None:
+        if transcriber is None:
+            raise ValueError("transcribe_calls needs a transcriber or an executor")
+        executor = LocalExecutor(transcriber)
     with Session(engine) as session:
-        ids = calls_to_transcribe(session, call_ids)
+        jobs = [
+            TranscribeJob(call_id, Path(path or ""))
+            for call_id, path in session.exec(_pending_query(call_ids, Call.recording_path))
+        ]
     done, failed = 0, []
-    for call_id in progress(ids, "transcribe"):
+    outcomes = Counted(executor.run(jobs), len(jobs))
+    for job, result in progress(outcomes, "transcribe"):  # type: ignore[arg-type]
         with Session(engine, expire_on_commit=False) as session:
-            call = session.get(Call, call_id)
+            call = session.get(Call, job.call_id)
             if call is None:
                 continue
             try:
-                result = transcriber(Path(call.recording_path or ""))
+                if isinstance(result, Exception):
+                    raise result
                 store_transcript(session, call, result, compute_metrics(result.transcript))
                 done += 1
             # One bad recording must never stop the batch: record why and move on.
             except Exception as exc:
                 session.rollback()
-                call = session.get(Call, call_id)
+                call = session.get(Call, job.call_id)
                 assert call is not None
                 call.status, call.error = "failed", _describe(exc)
                 failed.append((call.external_id, f"{call.recording_path}: {call.error}"))
@@ -183,6 +193,7 @@ def _hit_to_tag(call: Call, turn: Turn | None, hit: Any) -> Tag:
         method=hit.method,
         score=hit.score,
         rule=hit.rule or None,
+        cutoff=getattr(hit, "cutoff", None),
     )
 
 
@@ -256,6 +267,7 @@ def _tag_chunk(session: Session, calls: Sequence[Call], tagger: Tagger, version:
     # Machine hits are replaced wholesale; reviewers' decisions live in their own table.
     session.exec(delete(Tag).where(col(Tag.call_id).in_(todo_ids)))
     session.add_all(new_tags.values())
+    refresh_call_tags(session, todo_ids)  # the list's pre-computed effective tags
     for call, _, digest in todo:
         call.tagged_hash = digest
         if call.status != "failed":

@@ -16,19 +16,29 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from qa.store import reads, themes, writes
+from qa.store import calllist, reads, textsearch, themes, writes
+from qa.store.callfilter import SORTS, CallFilter
+from qa.store.calllist import CallListRow, CallPage
 from qa.store.engine import session_scope
+from qa.store.textsearch import SearchMatch, matched_terms
 
 __all__ = [
+    "SORTS",
+    "CallFilter",
+    "CallListRow",
+    "CallPage",
     "Engine",
+    "SearchMatch",
     "add_review",
     "call_detail",
     "latest_k_choice",
     "list_agents",
-    "list_calls",
+    "list_calls_page",
     "list_tag_names",
     "live_themes",
+    "matched_terms",
     "record_tag_decision",
+    "search_matches",
     "theme_members",
     "transact",
 ]
@@ -42,18 +52,16 @@ def transact(engine: Engine, work: Callable[..., T], /, **arguments: Any) -> T:
         return work(session=session, **arguments)
 
 
-def list_calls(
-    engine: Engine,
-    *,
-    agent: str | None = None,
-    tag: str | None = None,
-    csat_min: int | None = None,
-    csat_max: int | None = None,
-    reviewed: bool | None = None,
-) -> list[reads.CallRow]:
-    """``qa.store.reads.list_calls``: calls newest first, filtered."""
-    return transact(engine, reads.list_calls, agent=agent, tag=tag, csat_min=csat_min,
-                    csat_max=csat_max, reviewed=reviewed)  # fmt: skip
+def list_calls_page(engine: Engine, flt: CallFilter) -> CallPage:
+    """``qa.store.calllist.list_calls_page``: one page of the calls ``flt`` matches, sorted,
+    with the total count (the call list's one query, shared with ``qa calls list``)."""
+    return transact(engine, calllist.list_calls_page, flt=flt)
+
+
+def search_matches(engine: Engine, call_id: int, search: str) -> tuple[SearchMatch, ...]:
+    """``qa.store.textsearch.search_matches``: the turns and comment of a call that a list
+    search matched, with the character spans to highlight."""
+    return transact(engine, textsearch.search_matches, call_id=call_id, search=search)
 
 
 def call_detail(engine: Engine, call_id: int, *, blind_for: str | None = None) -> reads.CallDetail:

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, create_engine
 
 from qa.store import schema as tables  # noqa: F401  (registers every table on SQLModel.metadata)
-from qa.store.upgrade import upgrade
+from qa.store.migrate import ensure_schema
 
 DEFAULT_DB_PATH = "callqa.db"
 
@@ -40,7 +40,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def make_engine(db: str | None = None, *, create: bool = True) -> Engine:
-    """Open the database at ``db`` (path or SQLAlchemy URL) and create missing tables."""
+    """Open the database at ``db`` (path or SQLAlchemy URL); with ``create``, bring it to the
+    current schema (``create_tables``)."""
     url = resolve_url(db)
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
@@ -59,21 +60,31 @@ def make_engine(db: str | None = None, *, create: bool = True) -> Engine:
 _SCHEMA_LOCK_KEY = 0x63616C6C71615F30
 
 
-def create_tables(engine: Engine) -> None:
-    """Create missing tables, safely when several processes open a new database at once.
-
-    ``create_all`` checks, then creates: two processes racing on a fresh database both see
-    no table and one fails ("table call already exists", or ``UniqueViolation`` on
-    PostgreSQL's catalog). The check and the creation run under a database-wide lock instead:
-    a transaction-scoped advisory lock on PostgreSQL, a write transaction on SQLite.
-    """
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the database-wide schema lock, in a transaction the caller
+    commits: a transaction-scoped advisory lock on PostgreSQL, a write transaction on SQLite.
+    Schema creation and migrations run under it, so concurrent opens never race."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
         elif engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        SQLModel.metadata.create_all(conn)
-        upgrade(conn)  # an older database: new columns, decisions out of the tag table
+        yield conn
+
+
+def create_tables(engine: Engine) -> None:
+    """Bring the database to the current schema, safely when several processes open it at once.
+
+    ``create_all`` checks, then creates: two processes racing on a fresh database both see
+    no table and one fails ("table call already exists", or ``UniqueViolation`` on
+    PostgreSQL's catalog). The check and the creation run under :func:`schema_lock` instead.
+    A new database gets the tables and is stamped at the newest migration; one stamped at an
+    older revision, or made before migrations, is upgraded (``qa.store.migrate``, the same
+    as ``qa db upgrade``), on SQLite and PostgreSQL alike.
+    """
+    with schema_lock(engine) as conn:
+        ensure_schema(conn)
         conn.commit()
 
 

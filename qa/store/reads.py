@@ -1,6 +1,6 @@
 """Read side for the review UI and exports: plain functions returning frozen dataclasses.
 
-Rows never leave this module; callers get ``CallRow`` / ``CallDetail`` / ``TagView`` values.
+Rows never leave this module; callers get ``CallDetail`` / ``TagView`` values.
 Which tags a call has, once reviewers' decisions are applied, is ``qa.store.effective``.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, func, not_, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlmodel import Session
 
-from qa.store.effective import CHILD_SEPARATOR, Verdict, hit_scope, verdict
+from qa.store.effective import Verdict, hit_scope, verdict
 from qa.store.schema import Call, CallMetrics, Decision, Review, Survey, Tag, Turn
 
 HUMAN = "human"  # the method shown for a tag that only reviewers' decisions give a call
@@ -24,21 +24,6 @@ _V = TypeVar("_V")
 
 class CallNotFound(LookupError):
     """No call has the requested id."""
-
-
-@dataclass(frozen=True)
-class CallRow:
-    id: int
-    external_id: str
-    started_at: datetime
-    agent_id: str
-    agent_name: str
-    team: str
-    queue: str
-    status: str
-    csat: int | None
-    tags: tuple[str, ...]
-    reviewed: bool
 
 
 @dataclass(frozen=True)
@@ -208,76 +193,13 @@ def load_hits(session: Session, call_ids: Iterable[int]) -> dict[int, list[Tag]]
     return _by_call(session, stmt, Tag.call_id, call_ids)
 
 
-def _family(name: str):  # type: ignore[no-untyped-def]
-    """Rows of ``name`` or of one of its children (``transfer`` -> ``transfer:*``)."""
-    return lambda column: or_(column == name, column.like(f"{name}{CHILD_SEPARATOR}%"))
-
-
-def _reviewed_condition():  # type: ignore[no-untyped-def]
+def reviewed_condition():  # type: ignore[no-untyped-def]
+    """SQL condition on ``Call``: it has a review or a decision (the one meaning of
+    "reviewed" for lists)."""
     return or_(
         exists().where(Review.call_id == Call.id),
         exists().where(Decision.call_id == Call.id),
     )
-
-
-def list_calls(
-    *,
-    session: Session,
-    agent: str | None = None,
-    tag: str | None = None,
-    csat_min: int | None = None,
-    csat_max: int | None = None,
-    reviewed: bool | None = None,
-    limit: int = 500,
-) -> list[CallRow]:
-    """Calls newest first, filtered by agent (id or name), effective tag, CSAT range, review."""
-    reviewed_col = _reviewed_condition().label("reviewed")
-    stmt = (
-        select(Call, Survey.csat, reviewed_col)
-        .outerjoin(Survey, Survey.call_external_id == Call.external_id)
-        .order_by(Call.started_at.desc(), Call.id.desc())
-        .limit(limit)
-    )
-    if agent:
-        stmt = stmt.where(or_(Call.agent_id == agent, Call.agent_name == agent))
-    if tag:
-        # Candidates: a hit or a decision on the tag or a child; the verdict decides below.
-        family = _family(tag)
-        stmt = stmt.where(
-            or_(
-                exists().where(Tag.call_id == Call.id, family(Tag.tag)),
-                exists().where(Decision.call_id == Call.id, family(Decision.tag)),
-            )
-        ).limit(None)
-    if csat_min is not None:
-        stmt = stmt.where(Survey.csat >= csat_min)
-    if csat_max is not None:
-        stmt = stmt.where(Survey.csat <= csat_max)
-    if reviewed is not None:
-        cond = _reviewed_condition()
-        stmt = stmt.where(cond if reviewed else not_(cond))
-    rows = session.execute(stmt).all()
-    ids = [call.id for call, _, _ in rows]
-    hits, decisions = load_hits(session, ids), load_decisions(session, ids)
-    present = {i: effective_tags(hits.get(i, ()), decisions.get(i, ())) for i in ids}
-    if tag:
-        rows = [r for r in rows if tag in present[r[0].id]][:limit]
-    return [
-        CallRow(
-            id=call.id,
-            external_id=call.external_id,
-            started_at=call.started_at,
-            agent_id=call.agent_id,
-            agent_name=call.agent_name,
-            team=call.team,
-            queue=call.queue,
-            status=call.status,
-            csat=csat,
-            tags=tuple(sorted(present[call.id])),
-            reviewed=bool(is_reviewed),
-        )
-        for call, csat, is_reviewed in rows
-    ]
 
 
 def _view(cls: type[_V], row: Any, **extra: Any) -> _V:
@@ -374,3 +296,10 @@ def list_tag_names(*, session: Session) -> list[str]:
     """Every tag name stored on any call (machine hits and decisions), sorted."""
     names = set(session.scalars(select(Tag.tag).distinct()))
     return sorted(names | set(session.scalars(select(Decision.tag).distinct())))
+
+
+def list_teams_and_queues(*, session: Session) -> tuple[list[str], list[str]]:
+    """Every team and every queue that has a call, sorted (the call list's choices)."""
+    teams = session.scalars(select(Call.team).where(Call.team != "").distinct())
+    queues = session.scalars(select(Call.queue).where(Call.queue != "").distinct())
+    return sorted(teams), sorted(queues)

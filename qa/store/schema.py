@@ -6,16 +6,21 @@ frozen dataclasses with ``qa`` and never see these classes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CALL_STATUSES = ("pending", "transcribed", "tagged", "failed")
 SPEAKERS = ("agent", "customer", "unknown")
 TAG_METHODS = ("rule", "model", "human")
 TAG_SOURCES = ("comment", "transcript")
+AGENT_STATES = ("available", "on_call", "acw", "hold", "break", "offline")
+"""``AgentState.state`` values (``agent_states.csv``; other WFM names via ``--state-map``)."""
+SCHEDULE_ACTIVITIES = ("work", "break", "lunch", "meeting", "training")
+"""``ScheduleBlock.activity`` values (``schedule.csv``; other names via ``--state-map``)."""
+COST_BASES = ("period", "agent_hour")
 
 # Timestamps are naive (local wall-clock time as exported; offsets converted to UTC on import,
 # see qa.ingest.records.parse_timestamp) and stored as such on both backends. Spelled out because
@@ -110,6 +115,49 @@ class Survey(SQLModel, table=True):
     comment: str = ""
 
 
+class AgentState(SQLModel, table=True):
+    """One interval of an agent's state from the WFM / ACD export (``agent_states.csv``).
+
+    ``state`` is one of ``AGENT_STATES`` (export names mapped on ingest).
+    An agent's intervals never overlap (ingest rejects that agent's rows otherwise).
+    """
+
+    __table_args__ = (UniqueConstraint("agent_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: str = Field(index=True, max_length=128)
+    state: str = Field(max_length=16)
+    started_at: datetime = Field(index=True, sa_type=NAIVE)
+    ended_at: datetime = Field(sa_type=NAIVE)
+
+
+class ScheduleBlock(SQLModel, table=True):
+    """One scheduled activity of an agent (``schedule.csv``): what they should be doing."""
+
+    __table_args__ = (UniqueConstraint("agent_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: str = Field(index=True, max_length=128)
+    activity: str = Field(max_length=16)
+    started_at: datetime = Field(index=True, sa_type=NAIVE)
+    ended_at: datetime = Field(sa_type=NAIVE)
+
+
+class CostEntry(SQLModel, table=True):
+    """An operating cost: ``basis`` ``period`` (``costs.csv``: ``amount`` spent over
+    ``[period_start, period_end)``) or ``agent_hour`` (``--cost-per-agent-hour``: ``amount``
+    per paid agent hour, no period; one such row, replaced when given again)."""
+
+    __table_args__ = (UniqueConstraint("basis", "period_start", "period_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    basis: str = Field(default="period", max_length=16)
+    period_start: datetime | None = Field(default=None, sa_type=NAIVE)
+    period_end: datetime | None = Field(default=None, sa_type=NAIVE)
+    amount: float
+    currency: str = Field(default="", max_length=8)
+
+
 class Tag(SQLModel, table=True):
     """A machine tag hit on a call, with its evidence.
 
@@ -133,6 +181,8 @@ class Tag(SQLModel, table=True):
     present: bool = True
     reviewer: str | None = Field(default=None, max_length=128)
     rule: str | None = Field(default=None, max_length=96)
+    # A model hit's cut-off (its score cleared it): the queue ranks by score - cutoff.
+    cutoff: float | None = None
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
 
 
@@ -163,6 +213,20 @@ class Decision(SQLModel, table=True):
     created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE, index=True)
 
 
+class CallTag(SQLModel, table=True):
+    """A tag a call has once reviewers' decisions are applied (``qa.store.effective``).
+
+    Derived, never edited: ``qa.store.calltags.refresh_call_tags`` rewrites a call's rows
+    whenever its machine hits or decisions are written, so lists filter on effective tags in
+    SQL. Indexed by call (the primary key) and by tag (``ix_calltag_tag_call``).
+    """
+
+    __table_args__ = (Index("ix_calltag_tag_call", "tag", "call_id"),)
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(primary_key=True, max_length=64)
+
+
 class CalibrationRound(SQLModel, table=True):
     """A lead's set of calls that every reviewer answers blind (tags and scorecard), so
     their agreement can be measured (``qa agreement``)."""
@@ -184,6 +248,47 @@ class QueueLease(SQLModel, table=True):
     reviewer: str = Field(max_length=128, index=True)
     queue: str = Field(max_length=16)
     expires_at: datetime = Field(sa_type=NAIVE)
+
+
+class CoachingPack(SQLModel, table=True):
+    """A coach's named selection of calls for an agent (``qa.review.packs``).
+
+    Hand-picked :class:`PackItem` rows, or a saved call-list filter (``filter_query``: the URL
+    query string of a ``qa.store.callfilter.CallFilter``; "" for a hand-picked pack), or both.
+    ``agent_id`` is the agent it is assigned to and ``due`` when (both optional).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=128)
+    note: str = ""
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    agent_id: str | None = Field(default=None, index=True, max_length=128)
+    due: date | None = None
+    filter_query: str = Field(default="", max_length=2000)
+    archived: bool = False
+
+
+class PackItem(SQLModel, table=True):
+    """One call, or one piece of evidence in it, in a :class:`CoachingPack`, with a note.
+
+    The evidence scope follows :class:`Decision`: ``source`` None is the whole call, else the
+    comment or a transcript turn and the character span (``tag`` names the tag it shows).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    pack_id: int = Field(foreign_key="coachingpack.id", index=True, ondelete="CASCADE")
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    tag: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=16)
+    turn_index: int | None = None
+    span_start: int | None = None
+    span_end: int | None = None
+    evidence: str = ""
+    note: str = ""
+    position: int = 0
+    added_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
 
 
 class Cluster(SQLModel, table=True):
@@ -317,3 +422,16 @@ class RunLock(SQLModel, table=True):
     host: str = Field(default="", max_length=256)
     started_at: datetime = Field(sa_type=NAIVE)
     backend_pid: int
+
+
+# Indexes for the call list's filters and sorts (qa.store.calllist); created on older
+# databases by migration 0002 (qa.store.migrations).
+Index("ix_call_started_id", Call.started_at, Call.id)
+Index("ix_call_agent_started", Call.agent_id, Call.started_at)
+Index("ix_call_agent_name", Call.agent_name, Call.agent_id)
+Index("ix_call_team_started", Call.team, Call.started_at)
+Index("ix_call_queue_started", Call.queue, Call.started_at)
+Index("ix_survey_csat", Survey.csat)
+Index("ix_survey_nps", Survey.nps)
+Index("ix_survey_ces", Survey.ces)
+Index("ix_review_call_created", Review.call_id, Review.created_at)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from qa.store.calltags import refresh_call_tags
 from qa.store.reads import CallNotFound
 from qa.store.schema import Call, Decision, Review, Tag
 
@@ -92,6 +93,7 @@ def record_tag_decision(
     )
     session.add(row)
     session.flush()
+    refresh_call_tags(session, [call_id])
     return row
 
 

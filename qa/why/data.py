@@ -4,6 +4,7 @@ One row per call whose outcome was observed:
 
 * survey outcomes (csat, nps, ces, fcr): calls with a survey that answered it (abandoned
   calls' surveys included, as in ``qa.metrics.kpis``);
+* ``aht``: handled calls (talk + hold + after-call work, seconds);
 * ``repeat``: handled contacts whose repeat window is fully observable, one row per contact
   (its first leg; ``qa.metrics.contacts.contact_flags`` over the whole history, the
   definition ``qa kpis`` uses, so a repeat outside ``--since/--until`` still counts), unless
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 from qa.metrics.base import CallFact, KpiOptions, SurveyFact
 from qa.metrics.contacts import contact_flags
 from qa.metrics.kpis import filter_calls
+from qa.metrics.weighted import nps_points  # one definition, shared with the weighted NPS
 from qa.why.results import RECORDED, SAID, THEME, check_outcome
 from qa.why.structured import CallDriverOptions, call_features
 
@@ -58,11 +60,6 @@ class DriverData:
         return DriverData(self.outcome, frame, self.features, self.kinds)
 
 
-def nps_points(score: int) -> float:
-    """One NPS answer as its contribution to NPS: promoter +100, passive 0, detractor -100."""
-    return 100.0 if score >= 9 else (-100.0 if score <= 6 else 0.0)
-
-
 def _outcomes(
     outcome: str,
     calls: Sequence[CallFact],
@@ -73,6 +70,12 @@ def _outcomes(
 ) -> dict[str, float]:
     """External id -> outcome value, for the calls in ``calls`` that observed it."""
     ids = {call.external_id for call in calls}
+    if outcome == "aht":  # handled calls: what each cost in agent time
+        return {
+            c.external_id: c.talk_seconds + c.hold_seconds + c.acw_seconds
+            for c in calls
+            if not c.abandoned
+        }
     if outcome == "repeat":
         if repeat_flags is None:
             flags = contact_flags(history, window_hours)

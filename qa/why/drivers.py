@@ -125,17 +125,25 @@ def analyse(
     min_n: int = DEFAULT_MIN_N,
     quality: Mapping[str, TagQuality] | None = None,
     assume_recall: float = DEFAULT_ASSUME_RECALL,
+    weighted: bool = False,
 ) -> DriverAnalysis:
     """Driver analysis of a ready frame (see ``qa.why.stats.analyse_frame``), with each
     "said" tag's measured ``quality`` and sensitivity line (``qa.why.sensitivity``; tags
-    without decisions at ``assume_recall``)."""
+    without decisions at ``assume_recall``). ``weighted``: rows weighted by the frame's
+    response weights (``qa.why.weighting.with_weights``)."""
+    from qa.why.weighting import WEIGHT_COLUMN
+
+    controls = check_controls(controls)
+    if data.outcome == "aht":  # call length is most of the outcome itself: no control
+        controls = tuple(c for c in controls if c != "call_seconds")
     analysis = analyse_frame(
         data.frame,
         outcome=data.outcome,
         features=data.features,
-        controls=check_controls(controls),
+        controls=controls,
         min_n=min_n,
         kinds=data.kinds,
+        weight=WEIGHT_COLUMN if weighted else None,
     )
     return with_quality(analysis, quality, assume_recall)
 
@@ -177,8 +185,10 @@ def analyse_by(
     min_n: int = DEFAULT_MIN_N,
     quality: Mapping[str, TagQuality] | None = None,
     assume_recall: float = DEFAULT_ASSUME_RECALL,
+    weighted: bool = False,
 ) -> list[GroupDrivers]:
-    """One analysis per group of ``by`` (``BY_COLUMNS``), sorted by group key.
+    """One analysis per group of ``by`` (``BY_COLUMNS``), sorted by group key (``weighted``:
+    as in ``analyse``).
 
     The grouping variable itself is dropped from the controls (it is constant in a group).
     """
@@ -196,7 +206,7 @@ def analyse_by(
             label = str(names.iloc[-1]) if len(names) else ""
         analysis = analyse(
             data.subset(mask), controls=controls, min_n=min_n, quality=quality,
-            assume_recall=assume_recall,
+            assume_recall=assume_recall, weighted=weighted,
         )  # fmt: skip
         out.append(GroupDrivers(str(key), analysis, label))
     return out

@@ -157,13 +157,15 @@ def _estimates(names, params, conf, pvalues, cov) -> Fitted:  # type: ignore[no-
     return estimates, pairs
 
 
-def _ols(y: np.ndarray, design: _Design, alpha: float) -> Fitted:
+def _ols(y: np.ndarray, design: _Design, alpha: float, weights: np.ndarray | None = None) -> Fitted:
+    """OLS (or, with ``weights``, WLS: each row counts ``weight`` times), HC3 errors."""
     import numpy as np
     import statsmodels.api as sm
 
     names = list(design.columns)
     exog = np.column_stack([np.ones(len(y)), *design.columns.values()])
-    fit = sm.OLS(y, exog).fit(cov_type="HC3")
+    model = sm.OLS(y, exog) if weights is None else sm.WLS(y, exog, weights=weights)
+    fit = model.fit(cov_type="HC3")
     conf = fit.conf_int(alpha)
     cov = np.asarray(fit.cov_params())[1:, 1:]
     return _estimates(names, fit.params[1:], conf[1:], fit.pvalues[1:], cov)
@@ -210,8 +212,14 @@ def fit_adjusted(
     binary: bool,
     min_n: int,
     confidence: float = 0.95,
+    weight: str | None = None,
 ) -> Adjusted:
-    """One regression of ``y`` on ``features`` plus ``controls`` (see module docstring)."""
+    """One regression of ``y`` on ``features`` plus ``controls`` (see module docstring).
+
+    ``weight``: a column of row weights (survey responses weighted for who answers,
+    ``qa.why.weighting``); then the model is weighted least squares with HC3 errors for
+    every outcome (``wls-hc3``; a binary one as a weighted linear probability model).
+    """
     import numpy as np
 
     y = frame["y"].to_numpy(dtype=float)
@@ -224,6 +232,10 @@ def fit_adjusted(
     if len(y) <= len(design.columns) + 1:
         return Adjusted("none", notes=(f"too few rows ({len(y)}) for the regression",))
     alpha = 1 - confidence
+    if weight is not None:
+        _small_sample_note(y, design, binary)
+        weights = frame[weight].to_numpy(dtype=float)
+        return _finish("wls-hc3", _ols(y, design, alpha, weights), design, features)
     if not binary:
         _small_sample_note(y, design, binary)
         return _finish("ols-hc3", _ols(y, design, alpha), design, features)

@@ -10,9 +10,11 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-OUTCOMES: tuple[str, ...] = ("csat", "nps", "ces", "fcr", "repeat")
+OUTCOMES: tuple[str, ...] = ("csat", "nps", "ces", "fcr", "repeat", "aht")
+"""``aht``: a handled call's talk + hold + after-call work, in seconds (what the call cost in
+agent time; ``qa.why.money`` prices it)."""
 BINARY_OUTCOMES: frozenset[str] = frozenset({"fcr", "repeat"})
-LOWER_IS_BETTER: frozenset[str] = frozenset({"ces", "repeat"})
+LOWER_IS_BETTER: frozenset[str] = frozenset({"ces", "repeat", "aht"})
 DEFAULT_MIN_N = 10
 DEFAULT_CONTROLS: tuple[str, ...] = ("queue", "team", "call_seconds")
 CONTROLS: tuple[str, ...] = ("queue", "team", "agent", "call_seconds")

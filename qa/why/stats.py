@@ -68,6 +68,11 @@ from qa.why.structured import CALL_PREFIX
 if TYPE_CHECKING:
     import pandas as pd
 
+WEIGHTED_NOTE = (
+    "weighted for who answers (1 / P(answer), qa.metrics.response): means, prevalences and "
+    "effects describe all handled callers, not respondents"
+)
+
 # --- interval and test primitives (statsmodels / scipy underneath) ---------------------------
 
 
@@ -194,6 +199,44 @@ def _describe(
     return replace(base, effect=effect, ci_low=low, ci_high=high, p_value=p)
 
 
+def _describe_weighted(
+    x: pd.Series, y: pd.Series, w: pd.Series, *, name: str, min_n: int, confidence: float
+) -> Driver:
+    """``_describe`` with row weights: weighted means, and the difference's interval and
+    p-value from a weighted regression of ``y`` on the feature alone (WLS, HC3)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    n_with = int(x.sum())
+    n_without = len(x) - n_with
+    has = x == 1
+    base = Driver(
+        tag=name,
+        status=OK,
+        n_with=n_with,
+        n_without=n_without,
+        prevalence=float(w[has].sum() / w.sum()) if len(x) else None,
+        mean_with=float(np.average(y[has], weights=w[has])) if n_with else None,
+        mean_without=float(np.average(y[~has], weights=w[~has])) if n_without else None,
+    )
+    if min(n_with, n_without) < min_n:
+        side = "with" if n_with < min_n else "without"
+        return replace(
+            base, status=INSUFFICIENT, note=f"fewer than {min_n} calls {side} it: not tested"
+        )
+    exog = np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)])
+    fit = sm.WLS(y.to_numpy(dtype=float), exog, weights=w.to_numpy(dtype=float)).fit(cov_type="HC3")
+    low, high = fit.conf_int(1 - confidence)[1]
+    return replace(
+        base, effect=float(fit.params[1]), ci_low=_finite(low), ci_high=_finite(high),
+        p_value=_finite(fit.pvalues[1]),
+    )  # fmt: skip
+
+
+def _mean(y: pd.Series, w: pd.Series | None) -> float:
+    return float(y.mean()) if w is None else float((y * w).sum() / w.sum())
+
+
 def _sort_key(driver: Driver, lower_is_better: bool) -> tuple:
     impact = driver.impact
     harm = 0.0 if impact is None else (impact if lower_is_better else -impact)
@@ -209,12 +252,16 @@ def analyse_frame(
     min_n: int = DEFAULT_MIN_N,
     confidence: float = 0.95,
     kinds: Mapping[str, str] | None = None,
+    weight: str | None = None,
 ) -> DriverAnalysis:
     """Drivers of ``outcome`` (column ``y``) over ``frame``: one ``Driver`` per feature.
 
     ``features`` are 0/1 columns of ``frame``; ``controls`` are names from ``CONTROLS``
     (columns ``queue``, ``team``, ``agent_id`` for ``agent``, ``call_seconds``); ``kinds``:
-    feature -> ``Driver.kind`` (default: ``feature_kind``).
+    feature -> ``Driver.kind`` (default: ``feature_kind``). ``weight``: a column of row
+    weights (``qa.why.weighting``: survey answers weighted for who answers): means,
+    prevalences, effects and the adjusted regression are then weighted, so they describe
+    all callers rather than respondents.
     """
     from qa.why.twins import fit_by_twins
 
@@ -226,9 +273,14 @@ def analyse_frame(
         raise ValueError(f"unknown control(s) {unknown}; choose from: {', '.join(CONTROLS)}")
     binary = outcome in BINARY_OUTCOMES
     y = frame["y"].astype(float)
+    w = None if weight is None else frame[weight].astype(float)
     rows = [
         replace(
-            _describe(frame[name], y, name=name, binary=binary, min_n=min_n, confidence=confidence),
+            _describe(frame[name], y, name=name, binary=binary, min_n=min_n, confidence=confidence)
+            if w is None
+            else _describe_weighted(
+                frame[name], y, w, name=name, min_n=min_n, confidence=confidence
+            ),
             kind=feature_kind(name, kinds),
         )
         for name in features
@@ -238,7 +290,7 @@ def analyse_frame(
     q_by_tag = dict(zip(tested, q_values, strict=True))
     fits = fit_by_twins(
         frame, features=tested, controls=controls, binary=binary, min_n=min_n,
-        confidence=confidence,
+        confidence=confidence, weight=weight,
     )  # fmt: skip
     drivers = []
     for row in rows:
@@ -268,10 +320,10 @@ def analyse_frame(
     return DriverAnalysis(
         outcome=outcome,
         n=len(frame),
-        mean=float(y.mean()) if len(frame) else None,
+        mean=_mean(y, w) if len(frame) else None,
         drivers=tuple(drivers),
         model=fits.full.model,
         controls=fits.full.controls,
         min_n=min_n,
-        notes=fits.notes(),
+        notes=fits.notes() if w is None else (*fits.notes(), WEIGHTED_NOTE),
     )

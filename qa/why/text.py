@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 OUTCOME_LABELS: dict[str, str] = {
     "csat": "CSAT mean (1-5)", "nps": "NPS (-100..100)", "ces": "CES mean (1-7, lower is better)",
     "fcr": "FCR rate (survey)", "repeat": "repeat-contact rate (lower is better)",
+    "aht": "handle time, seconds (talk + hold + after-call work)",
 }  # fmt: skip
 MODEL_LABELS: dict[str, str] = {
     "ols-hc3": "OLS, HC3 robust errors",
     "logit-ame": "logistic regression, average marginal effects",
     "lpm-hc3": "linear probability model, HC3 robust errors",
+    "wls-hc3": "weighted least squares for who answers, HC3 robust errors",
     "none": "no regression",
 }
 LEGEND = "from: " + "; ".join(f"{kind} = {meaning}" for kind, meaning in KINDS.items())

@@ -122,10 +122,13 @@ def fit_by_twins(
     binary: bool,
     min_n: int,
     confidence: float = 0.95,
+    weight: str | None = None,
 ) -> TwinFits:
     """``fit_adjusted`` once on every feature; each feature with twins gets the combined
-    effect of the module docstring (or, failing that, the fit without its twins)."""
-    options = {"controls": controls, "binary": binary, "min_n": min_n, "confidence": confidence}
+    effect of the module docstring (or, failing that, the fit without its twins).
+    ``weight``: a column of row weights (``fit_adjusted``)."""
+    options = {"controls": controls, "binary": binary, "min_n": min_n, "confidence": confidence,
+               "weight": weight}  # fmt: skip
     full = fit_adjusted(frame, features=features, **options)
     by_feature: dict[str, Adjusted] = {}
     how: dict[str, str] = {}
