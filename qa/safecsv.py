@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,3 +63,35 @@ class SafeDictWriter:
     def writerow(self, row: Mapping[str, Any]) -> None:
         """Write one row's values in ``fieldnames`` order; a missing key is an empty cell."""
         self._writer.writerow(row.get(name, "") for name in self.fieldnames)
+
+
+RECORD_FORMATS = ("csv", "jsonl")
+
+
+def write_records(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    out: IO[str],
+    fmt: str,
+    *,
+    cell: Callable[[Any], Any] | None = None,
+) -> int:
+    """Write ``rows`` to ``out`` as ``csv`` (a header of ``columns``, spreadsheet-safe cells,
+    None as empty, each value through ``cell`` when given) or ``jsonl`` (each row whole);
+    returns the count. Every export of records goes through here."""
+    import json
+
+    if fmt not in RECORD_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(RECORD_FORMATS)}")
+    writer = SafeWriter(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(columns)
+    count = 0
+    for row in rows:
+        if writer is not None:
+            values = (row.get(c) for c in columns)
+            writer.writerow(["" if v is None else (cell(v) if cell else v) for v in values])
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -12,8 +12,7 @@ reviewer, tag, answer and time) is skipped, so importing a file twice adds nothi
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +22,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from qa.ingest.csvfile import read_rows
-from qa.safecsv import SafeWriter
+from qa.safecsv import RECORD_FORMATS, write_records
 from qa.store.schema import Call, Decision, User
 from qa.store.writes import clean_tag, record_tag_decision
 
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = RECORD_FORMATS
 EXPORT_COLUMNS = ("id", "call_id", "reviewer", "role", "tag", "present", "scope", "turn_index",
                   "span_start", "span_end", "evidence", "comment", "origin", "round_id",
                   "created_at")  # fmt: skip
@@ -62,26 +61,6 @@ def decision_rows(session: Session) -> Iterator[dict[str, Any]]:
             "evidence": d.evidence, "comment": d.comment, "origin": d.origin,
             "round_id": d.round_id, "created_at": d.created_at.isoformat(timespec="seconds"),
         }  # fmt: skip
-
-
-def write_records(
-    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], out: IO[str], fmt: str
-) -> int:
-    """Write ``rows`` to ``out`` as ``csv`` (``columns``, spreadsheet-safe, None as empty)
-    or ``jsonl`` (each row whole); returns the count. Shared by every export here."""
-    if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}")
-    writer = SafeWriter(out) if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(columns)
-    count = 0
-    for row in rows:
-        if writer is not None:
-            writer.writerow(["" if row[c] is None else row[c] for c in columns])
-        else:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        count += 1
-    return count
 
 
 def export_decisions(session: Session, out: IO[str], fmt: str = "csv") -> int:

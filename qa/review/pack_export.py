@@ -19,11 +19,11 @@ from typing import IO, Any, ClassVar
 
 from sqlmodel import Session
 
-from qa.review.decision_files import write_records
 from qa.review.pack_html import render_pack
 from qa.review.pack_views import PackItemView, PackView, clip_window
 from qa.review.packs import pack_detail
 from qa.review.playback import Playback, PlaybackError
+from qa.safecsv import write_records
 
 ROW_COLUMNS = ("pack", "position", "call_id", "agent", "team", "started_at", "tag", "source",
                "turn", "evidence", "note", "link")  # fmt: skip

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from qa.config import REPO_ROOT
-from qa.review.decision_files import write_records
 from qa.review.scorecard import Scorecard, check_answers, load_scorecards, score
+from qa.safecsv import write_records
 from qa.store.effective import hit_scope, winning
 from qa.store.reads import load_decisions
 from qa.store.schema import Call, Review, Tag

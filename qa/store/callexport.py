@@ -3,19 +3,18 @@ each row with its deep link into the review UI. Used by ``qa calls list``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
-from qa.safecsv import SafeDictWriter
+from qa.safecsv import RECORD_FORMATS, write_records
 from qa.store.calllist import CallListRow
 
 COLUMNS = (
     "external_id", "started_at", "agent_id", "agent_name", "team", "queue", "handle_seconds",
     "csat", "nps", "ces", "fcr", "transferred", "reviewed", "score", "tags", "matched", "link",
 )  # fmt: skip
-FILE_FORMATS = ("csv", "jsonl")
+FILE_FORMATS = RECORD_FORMATS
 
 
 def row_record(row: CallListRow, ui_url: str) -> dict[str, Any]:
@@ -47,16 +46,5 @@ def write_calls(rows: Iterable[CallListRow], handle: IO[str], fmt: str, ui_url: 
     or ``jsonl``; returns how many were written."""
     if fmt not in FILE_FORMATS:
         raise ValueError(f"format {fmt!r} is not one of: {', '.join(FILE_FORMATS)}")
-    count = 0
-    if fmt == "csv":
-        writer = SafeDictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            record = row_record(row, ui_url)
-            writer.writerow({k: _csv_cell(v) for k, v in record.items()})
-            count += 1
-        return count
-    for row in rows:
-        handle.write(json.dumps(row_record(row, ui_url), ensure_ascii=False) + "\n")
-        count += 1
-    return count
+    records = (row_record(row, ui_url) for row in rows)
+    return write_records(records, COLUMNS, handle, fmt, cell=_csv_cell)
