@@ -23,6 +23,7 @@ import pandas as pd
 from qa.store import api as store
 from qa.store.callfilter import SORTS, CallFilter
 from review_ui.exports import ExportFolder
+from review_ui.render import fmt_time
 
 TABLE_COLUMNS = ["id", "call", "started", "agent", "team", "queue", "handle", "CSAT", "NPS",
                  "tags", "reviewed", "score", "matched"]  # fmt: skip
@@ -202,11 +203,6 @@ def inputs_from_filter(flt: CallFilter) -> dict[str, Any]:
     }
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds or 0), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def calls_table(page: store.CallPage) -> pd.DataFrame:
     """The table of one page of calls."""
     data = [
@@ -217,7 +213,7 @@ def calls_table(page: store.CallPage) -> pd.DataFrame:
             r.agent_name or r.agent_id,
             r.team,
             r.queue,
-            _duration(r.handle_seconds),
+            fmt_time(round(r.handle_seconds or 0)),
             "" if r.csat is None else str(r.csat),
             "" if r.nps is None else str(r.nps),
             ", ".join(r.tags),

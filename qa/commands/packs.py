@@ -95,7 +95,8 @@ def create(
     db: DbOption = None,
 ) -> None:
     """Create a pack: hand-picked calls (--call), a saved filter (--filter), or both."""
-    from qa.review.packs import add_item, create_pack, pack_link
+    from qa.review.packs import add_item, create_pack
+    from qa.store.callfilter import pack_url
     from qa.store.engine import session_scope
 
     base = settings_or_fail(ui_url=ui_url).ui_url
@@ -111,7 +112,7 @@ def create(
                          added_by=by)  # fmt: skip
         except ValueError as exc:
             raise fail(str(exc)) from None
-        typer.echo(f"created pack {pack.id} {pack.name!r}: {pack_link(base, pack.id)}")
+        typer.echo(f"created pack {pack.id} {pack.name!r}: {pack_url(base, pack.id)}")
 
 
 @app.command("add")

@@ -24,16 +24,6 @@ CLIP_RADIUS = 10.0
 """Seconds of audio either side of the evidence in an exported clip."""
 
 
-def pack_link(ui_url: str, pack_id: int) -> str:
-    """The pack's page in the review UI (``qa.store.callfilter.pack_url``)."""
-    return pack_url(ui_url, pack_id)
-
-
-def call_link(ui_url: str, external_id: str) -> str:
-    """A call's page in the review UI (``qa.store.callfilter.call_url``)."""
-    return call_url(ui_url, external_id)
-
-
 @dataclass(frozen=True)
 class PackSummary:
     """One pack in a list: who made it, for whom, by when, and how many items it holds."""
@@ -61,7 +51,7 @@ class PackSummary:
 
     def link(self, ui_url: str) -> str:
         """The pack's page in the review UI."""
-        return pack_link(ui_url, self.id)
+        return pack_url(ui_url, self.id)
 
 
 @dataclass(frozen=True)
@@ -135,7 +125,7 @@ class PackItemView:
 
     def link(self, ui_url: str) -> str:
         """The call's page in the review UI."""
-        return call_link(ui_url, self.external_id)
+        return call_url(ui_url, self.external_id)
 
 
 def clip_window(item: PackItemView) -> tuple[float, float] | None:
@@ -181,7 +171,7 @@ class PackView:
 
     def link(self, ui_url: str) -> str:
         """The pack's page in the review UI."""
-        return pack_link(ui_url, self.id)
+        return pack_url(ui_url, self.id)
 
 
 def evidence_items(rows: Iterable[PackItem]) -> list[ItemRef]:

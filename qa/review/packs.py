@@ -25,7 +25,6 @@ from qa.review.pack_views import (
     evidence_items,
     filter_items,
     item_views,
-    pack_link,
 )
 from qa.store.callfilter import CallFilter
 from qa.store.schema import Call, CoachingPack, PackItem, Tag, Turn
@@ -42,7 +41,6 @@ __all__ = [
     "find_pack",
     "list_packs",
     "pack_detail",
-    "pack_link",
     "parse_filter",
     "remove_item",
     "set_item_note",
