@@ -118,13 +118,18 @@ def build_coaching_tab(
         return [(f"{a.agent_name or a.agent_id} ({a.calls})", a.agent_id)
                 for a in store.list_agents(engine)]  # fmt: skip
 
+    def people():  # type: ignore[no-untyped-def]
+        found = agents()
+        return gr.update(choices=found), gr.update(choices=found)
+
     def open_tab(request: gr.Request):  # type: ignore[no-untyped-def]
-        people = agents()
+        # Only a ?pack= link opens this tab at page load; otherwise its choices are read
+        # when the tab is opened, not on every page load (the agents are a GROUP BY over
+        # every call).
         ref = (request.query_params.get("pack") or "").strip() if request else ""
-        shown = show_pack(engine, ref) if ref else (gr.update(choices=pack_choices(engine)),
-                                                    gr.update(), gr.update())  # fmt: skip
-        selected = gr.update(selected="coaching") if ref else gr.update()
-        return (*shown, gr.update(choices=people), gr.update(choices=people), selected)
+        if not ref:
+            return tuple(gr.update() for _ in range(6))
+        return (*show_pack(engine, ref), *people(), gr.update(selected="coaching"))
 
     @access.needs(Permission.build_packs)
     def create_pack(name_text, agent_id, due_text, note_text, with_filter, query,  # type: ignore[no-untyped-def]
@@ -164,7 +169,9 @@ def build_coaching_tab(
     demo.load(open_tab, None, [*pack_out, agent, profile_agent, tabs], **PRIVATE)
     refresh_btn.click(lambda c: show_pack(engine, c), [pack], pack_out, api_name="pack")
     pack.input(lambda c: show_pack(engine, c), [pack], pack_out, **PRIVATE)
-    tab.select(lambda c: show_pack(engine, c), [pack], pack_out, **PRIVATE)
+    tab.select(lambda c: show_pack(engine, c), [pack], pack_out, **PRIVATE).then(
+        people, None, [agent, profile_agent], **PRIVATE
+    )
     create_btn.click(create_pack, [name, agent, due, note, use_list, query], pack_out,
                      api_name="create_pack")  # fmt: skip
     html_btn.click(export("html"), [pack], [download, status], api_name="export_pack")

@@ -73,6 +73,9 @@ def test_two_snippets_to_a_pack_exported_and_played_offline(app, tmp_path):
         page.locator("#pack-view li").nth(1).wait_for()
         assert page.locator("#pack-view li").count() == 2
         assert "Warm transfer?" in page.locator("#pack-view").inner_text()
+        page.locator("#profile-agent input").click()  # filled when the tab was opened
+        page.get_by_role("option").filter(has_text="Dana Reyes").first.wait_for()
+        page.keyboard.press("Escape")
         page.locator("#pack-export-html").click()
         page.wait_for_function(
             "document.querySelector('#pack-status').innerText.includes('2 audio clips')",
