@@ -10,8 +10,11 @@ hits per call, transcripts for 5 %), then times each operation ``--runs`` times 
 warm-up run (KPIs and Insights ``--heavy-runs`` times, no warm-up), each in a fresh
 transaction, through the functions the UI and the CLI call:
 ``qa.store.calllist.list_calls_page`` (first page; agent + tag + 90 days; a phrase search;
-sorted by CSAT), ``qa.store.reads.call_detail`` (a random call), the
-computation behind ``qa kpis`` and ``qa.report.insights.build_insights``. PostgreSQL runs on
+sorted by CSAT), ``qa.store.reads.call_detail`` (a random call), ``qa kpis``' rows and the
+Insights tab's sections, each both computed (``qa.metrics.kpi_table.kpi_table`` and
+``qa.report.insights_view.served_sections`` with no stored result: computed and stored) and
+then served from that stored result (``qa.store.snapshots``). Run the "computed" row before
+the "served" one (``--only`` keeps this order). PostgreSQL runs on
 a throwaway cluster started as ``tests/pg.py`` does. Prints one Markdown table per backend.
 """
 
@@ -37,6 +40,8 @@ from benchmarks.scale_data import SENTENCES, ScaleSpec, agent_of, generate  # no
 
 TARGET_FAST_MS = 300.0
 TARGET_HEAVY_MS = 3000.0
+HEAVY_VIEWS = ("qa kpis", "Insights")
+"""Operations whose target is ``TARGET_HEAVY_MS`` however they are served."""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -65,20 +70,41 @@ def _phrase(run: int) -> str:
     return '"' + " ".join(words[1:3]) + '"'
 
 
-def _kpis(engine: Any) -> Any:
-    """What ``qa kpis`` computes (``qa.commands.kpis``), without printing."""
-    from sqlmodel import Session
+_OPTIONS: dict[str, Any] = {"by": None, "since": None, "until": None}
 
+
+def _forget(engine: Any, kind: str) -> None:
+    """Drop the stored results of ``kind``, so that the next call computes (and stores)."""
+    from sqlalchemy import delete
+
+    from qa.store.schema import Snapshot
+
+    with engine.begin() as conn:
+        conn.execute(delete(Snapshot).where(Snapshot.kind == kind))
+
+
+def _kpis(engine: Any, *, stored: bool) -> Any:
+    """What ``qa kpis`` prints (``qa.metrics.kpi_table``): computed and stored, or served
+    from that snapshot (``stored``)."""
     from qa.metrics.base import KpiOptions
-    from qa.metrics.facts import load_facts, load_workforce
-    from qa.metrics.kpis import compute_kpis, filter_calls
+    from qa.metrics.kpi_table import KIND, kpi_table
 
-    with Session(engine) as session:
-        history, surveys = load_facts(session)
-        workforce = load_workforce(session)
-    calls = filter_calls(history, None, None)
-    return compute_kpis(calls, surveys, KpiOptions(48.0, 20.0), history=history,
-                        workforce=workforce, window=(None, None))  # fmt: skip
+    if not stored:
+        _forget(engine, KIND)
+    served = kpi_table(engine, **_OPTIONS, options=KpiOptions(48.0, 20.0))
+    assert served.stored is stored, "the timed run was not what its row says"
+    return served
+
+
+def _insights(engine: Any, *, stored: bool) -> Any:
+    """The Insights tab's all-data sections (``qa.report.insights_view``), likewise."""
+    from qa.report.insights_view import KIND, served_sections
+
+    if not stored:
+        _forget(engine, KIND)
+    served = served_sections(engine)
+    assert served.stored is stored, "the timed run was not what its row says"
+    return served
 
 
 def operations(spec: ScaleSpec) -> list[tuple[str, bool, Callable[[Any, int], Any]]]:
@@ -104,11 +130,6 @@ def operations(spec: ScaleSpec) -> list[tuple[str, bool, Callable[[Any, int], An
         call_id = rng.randint(1, spec.calls)
         return transact(engine, reads.call_detail, call_id=call_id)
 
-    def insights(engine: Any, run: int) -> Any:
-        from qa.report.insights import build_insights
-
-        return build_insights(engine)
-
     return [
         ("list: first page (newest 50)", False, page(CallFilter())),
         ("list: agent + tag + 90 days", False, filtered),
@@ -121,9 +142,16 @@ def operations(spec: ScaleSpec) -> list[tuple[str, bool, Callable[[Any, int], An
         ),
         ("list: sorted by CSAT, ascending", False, page(CallFilter(sort="csat", desc=False))),
         ("open a call (call_detail)", False, open_call),
-        ("qa kpis (all calls)", True, lambda engine, run: _kpis(engine)),
-        ("Insights (build_insights)", True, insights),
+        ("qa kpis: computed (all calls)", True, lambda engine, run: _kpis(engine, stored=False)),
+        ("qa kpis: served (snapshot)", False, lambda engine, run: _kpis(engine, stored=True)),
+        ("Insights: computed (all data)", True, lambda e, run: _insights(e, stored=False)),
+        ("Insights: served (snapshot)", False, lambda e, run: _insights(e, stored=True)),
     ]
+
+
+def _ms(value: float) -> str:
+    """Milliseconds: whole above 10, one decimal below (a stored result is served in ~1 ms)."""
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def _total(result: Any) -> str:
@@ -151,11 +179,13 @@ def bench(engine: Any, spec: ScaleSpec, args: argparse.Namespace, label: str) ->
         except Exception as exc:  # a heavy step failing must not lose the other numbers
             lines.append(f"| {name} | - | failed: {type(exc).__name__}: {exc} | | | | | | |")
             continue
-        target = TARGET_HEAVY_MS if heavy else TARGET_FAST_MS
+        target = TARGET_HEAVY_MS if heavy or name.startswith(HEAVY_VIEWS) else TARGET_FAST_MS
+        cells = [statistics.median(took), _percentile(took, 0.95), max(took),
+                 statistics.median(cpu), _percentile(cpu, 0.95)]  # fmt: skip
         lines.append(
-            f"| {name} | {runs} | {statistics.median(took):.0f} | "
-            f"{_percentile(took, 0.95):.0f} | {max(took):.0f} | {statistics.median(cpu):.0f} | "
-            f"{_percentile(cpu, 0.95):.0f} | {target:.0f} | {_total(result)} |"
+            f"| {name} | {runs} | "
+            + " | ".join(_ms(v) for v in cells)
+            + f" | {target:.0f} | {_total(result)} |"
         )
         print(lines[-1], file=sys.stderr, flush=True)
     return lines

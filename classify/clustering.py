@@ -10,7 +10,14 @@ Methods (name -> function in ``METHODS``):
   the same strength. Measured on BANKING77 (``benchmarks/classify.py``): NMI 0.834 with
   k = 77, against 0.821 for the earlier 0/1 graph with QR assignment and 0.791 for
   k-means on the raw vectors; PCA before clustering lowered it (0.815 at 50 dimensions,
-  0.789 whitened).
+  0.789 whitened). The k-means runs on diffusion-map coordinates (Coifman & Lafon): each
+  eigenvector weighted by its eigenvalue to the power ``DIFFUSION_TIME`` (2, the graph
+  walked two steps), so the well-separated directions (eigenvalue near 1) count more
+  than the barely-separated ones near the k-th. Chosen on dev sets only (BANKING77 train,
+  three 3,080-text draws, and CLINC150 val / a train draw; mean NMI over three seeds,
+  k given): 0.8527 unweighted, 0.8543 at t = 1, 0.8576 at t = 2, 0.8565 at t = 3; then
+  checked once on BANKING77 test: 0.834 -> 0.836 with k = 77, 0.830 -> 0.837 with k
+  chosen (81).
 - ``kmeans``: k-means on the unit vectors (spherical k-means in effect).
 - ``agglomerative``: Ward linkage on the unit vectors.
 
@@ -47,6 +54,8 @@ DENSE_MAX = 400
 """Graph components up to this size are solved densely (exact, and fast at that size)."""
 EIG_TOL = 1e-3
 """Lanczos tolerance: clustering needs the eigenvectors' directions, not 15 digits."""
+DIFFUSION_TIME = 2.0
+"""Spectral k-means coordinates: eigenvector x eigenvalue ** this (0: unweighted)."""
 CRITERIA = ("eigen-floor", "eigengap", "silhouette")
 
 
@@ -157,10 +166,20 @@ def spectral_maps(
     return all_values[order], np.hstack(columns)[:, order] * scale[:, None]
 
 
-def assign(maps: np.ndarray, k: int, seed: int = 0, how: str = "kmeans") -> np.ndarray:
+def assign(
+    maps: np.ndarray, k: int, seed: int = 0, how: str = "kmeans",
+    values: np.ndarray | None = None, diffusion: float = DIFFUSION_TIME,
+) -> np.ndarray:  # fmt: skip
     """Labels from the first ``k`` spectral coordinates: ``kmeans`` on the row-normalised
     rows (seeded, four starts: the same labels every run), or ``qr``: column-pivoted QR
-    (Damle et al., sklearn's ``cluster_qr``; deterministic, a little less accurate)."""
+    (Damle et al., sklearn's ``cluster_qr``; deterministic, a little less accurate).
+
+    ``values``: the eigenvalues of ``maps``' columns (``spectral_maps``); with them,
+    ``kmeans`` weights column i by ``values[i] ** diffusion`` before normalising the rows
+    (diffusion-map coordinates: a direction that separates its group cleanly, eigenvalue
+    near 1, outweighs one near the floor). Without them, or with ``diffusion=0``, the
+    columns are unweighted (Ng, Jordan & Weiss).
+    """
     from sklearn.cluster import KMeans
 
     if how == "qr":
@@ -168,6 +187,9 @@ def assign(maps: np.ndarray, k: int, seed: int = 0, how: str = "kmeans") -> np.n
     if how != "kmeans":
         raise ValueError(f"unknown spectral assignment {how!r}; valid: kmeans, qr")
     rows = maps[:, :k]
+    if values is not None and diffusion:
+        # Clipped at 0: a negative eigenvalue (a bipartite-like direction) carries no group.
+        rows = rows * np.clip(values[: rows.shape[1]], 0.0, None) ** diffusion
     rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return KMeans(k, n_init=4, random_state=seed).fit_predict(rows)
 
@@ -184,9 +206,10 @@ def cluster_qr(maps: np.ndarray) -> np.ndarray:
 
 def spectral(
     x: np.ndarray, k: int, *, seed: int = 0, n_neighbors: int = N_NEIGHBORS,
-    graph: str = "fuzzy", how: str = "kmeans",
+    graph: str = "fuzzy", how: str = "kmeans", diffusion: float = DIFFUSION_TIME,
 ) -> np.ndarray:  # fmt: skip
-    return _compact(assign(spectral_maps(x, k, n_neighbors, seed, graph)[1], k, seed, how))
+    values, maps = spectral_maps(x, k, n_neighbors, seed, graph)
+    return _compact(assign(maps, k, seed, how, values, diffusion))
 
 
 def kmeans(x: np.ndarray, k: int, *, seed: int = 0, **_: Any) -> np.ndarray:
@@ -212,14 +235,17 @@ METHODS: dict[str, Method] = {
 def partition(
     x: np.ndarray, k: int, method: str = "spectral", *, seed: int = 0,
     n_neighbors: int = N_NEIGHBORS, graph: str = "fuzzy", how: str = "kmeans",
+    diffusion: float = DIFFUSION_TIME,
 ) -> np.ndarray:  # fmt: skip
-    """Labels 0..k-1 for the rows of ``x``. ``graph`` (``fuzzy`` | ``binary``) and ``how``
-    (``kmeans`` | ``qr``) are the spectral method's graph and label assignment."""
+    """Labels 0..k-1 for the rows of ``x``. ``graph`` (``fuzzy`` | ``binary``), ``how``
+    (``kmeans`` | ``qr``) and ``diffusion`` (``assign``) are the spectral method's graph,
+    label assignment and eigenvector weighting."""
     _check_method(method)
     k = max(1, min(k, len(x)))
     if k == 1:
         return np.zeros(len(x), dtype=int)
-    return METHODS[method](x, k, seed=seed, n_neighbors=n_neighbors, graph=graph, how=how)
+    spec = {"n_neighbors": n_neighbors, "graph": graph, "how": how, "diffusion": diffusion}
+    return METHODS[method](x, k, seed=seed, **spec)
 
 
 def k_bounds(n: int, k_range: tuple[int, int] | None) -> tuple[int, int]:
@@ -265,6 +291,7 @@ def fit_partition(
     n_neighbors: int = N_NEIGHBORS,
     graph: str = "fuzzy",
     how: str = "kmeans",
+    diffusion: float = DIFFUSION_TIME,
     also: Sequence[np.ndarray] = (),
     silhouette_size: int = 2000,
 ) -> tuple[np.ndarray, int, dict[int, float]]:
@@ -277,7 +304,7 @@ def fit_partition(
     _check_method(method)
     if criterion not in CRITERIA:
         raise ValueError(f"unknown k criterion {criterion!r}; valid: {', '.join(CRITERIA)}")
-    spec = {"n_neighbors": n_neighbors, "graph": graph, "how": how}
+    spec = {"n_neighbors": n_neighbors, "graph": graph, "how": how, "diffusion": diffusion}
     if k is not None:
         return partition(x, k, method, seed=seed, **spec), int(k), {}
     if len(x) < 3:
@@ -285,16 +312,19 @@ def fit_partition(
     bounds = k_bounds(len(x), k_range)
     if criterion == "silhouette":
         return _by_silhouette(x, method, k_range, seed, spec, silhouette_size)
-    values, maps = spectral_maps(x, bounds[1] + 1, n_neighbors, seed, graph)
+    own, maps = spectral_maps(x, bounds[1] + 1, n_neighbors, seed, graph)
+    values = own
     if also:
         more = [spectral_maps(o, bounds[1] + 1, n_neighbors, seed, graph)[0] for o in also]
-        spectra = [values, *more]
+        spectra = [own, *more]
         m = min(len(s) for s in spectra)
         values = np.mean([s[:m] for s in spectra], axis=0)
     chosen = min(k_from_eigenvalues(values, bounds, criterion), len(maps[0]))
     curve = {i + 1: round(float(v), 4) for i, v in enumerate(values[: bounds[1] + 1])}
     if method == "spectral":
-        return _compact(assign(maps, chosen, seed, how)), chosen, curve
+        # Weighted by this sample's own eigenvalues: they belong to these eigenvectors.
+        labels = assign(maps, chosen, seed, how, own, diffusion)
+        return _compact(labels), chosen, curve
     return partition(x, chosen, method, seed=seed), chosen, curve
 
 
@@ -312,8 +342,10 @@ def _by_silhouette(
 ) -> tuple[np.ndarray, int, dict[int, float]]:  # fmt: skip
     ks = candidate_ks(len(x), k_range)
     if method == "spectral":
-        maps = spectral_maps(x, max(ks), spec["n_neighbors"], seed, spec["graph"])[1]
-        labelings = {c: _compact(assign(maps, c, seed, spec["how"])) for c in ks}
+        values, maps = spectral_maps(x, max(ks), spec["n_neighbors"], seed, spec["graph"])
+        labelings = {
+            c: _compact(assign(maps, c, seed, spec["how"], values, spec["diffusion"])) for c in ks
+        }
     else:
         labelings = {c: partition(x, c, method, seed=seed) for c in ks}
     scores = silhouettes(x, labelings, size, seed)

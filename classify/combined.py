@@ -1,17 +1,26 @@
 """Rules first, the learned model for what they miss.
 
-Every rule hit is kept as is (``method="rule"``, score 1.0). The model adds a tag the rules
-did not find in that text when its probability reaches the tag's cross-validated cut-off
-(``LearnedTagger.cutoff``; ``model_threshold`` overrides it for every tag) (``method="model"``,
-score = probability, evidence = its best sentence by spaCy's split).
+A rule hit is kept as is (``method="rule"``, score 1.0), except on a text the model speaks
+for when the model's probability for that tag is below the tag's *rule floor*
+(``rule_floors_`` of the default model, cross-validated on the example bank by
+``classify.default_model.rule_trust``; 0, keep every rule hit, for a model without them):
+a pattern that also fires on near misses ("great service, only took three hours" for
+``agent-praise``) is then overruled by a model that is sure the tag is absent. The
+model adds a tag the rules did not find in that text when its probability reaches the
+tag's cross-validated cut-off (``LearnedTagger.cutoff``; ``model_threshold`` overrides it
+for every tag) (``method="model"``, score = probability, evidence = its best sentence by
+spaCy's split).
 
 Negation guard: embeddings barely tell "I had to repeat everything" from "I did not have to
 repeat anything". So a sentence may not support a model hit for a tag when (a) the rule
 tagger matched that tag's phrase there and dropped it as negated, or (b) the parse shows
 the sentence's main clause negated ("I did not have to ...", "nobody was ...") and the tag
-is one whose taxonomy examples are affirmative (``unresolved``'s "still not fixed" is a
-complaint worded with a negation, so (b) does not apply to it). A text with such a
-sentence is tagged only if another sentence reaches the threshold on its own.
+is one whose texts are affirmative. A tag is worded with negations, and (b) does not apply
+to it, when its taxonomy examples or the texts the model learned it from
+(``negation_ok_`` of the default model) negate a main clause at least
+``NEGATION_OK_SHARE`` of the time: ``unresolved``'s "still not fixed", ``broken-callback``'s
+"nobody ever called back". A text with such a sentence is tagged only if another sentence
+reaches the threshold on its own.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from classify.negation import NEG_WORDS
 from classify.rules import RuleTagger
 from classify.tagging import TagHit, check_source
 
-_NEGATION = re.compile(
+NEGATION = re.compile(
     r"n't\b|\b(?:" + "|".join(sorted(w for w in NEG_WORDS if w.isalpha())) + r")\b", re.IGNORECASE
 )
 """A negation word anywhere in a text (``classify.negation.NEG_WORDS``)."""
@@ -75,7 +84,17 @@ class CombinedTagger:
         # A learned model holds an onnxruntime session, whose threads do not survive a fork.
         self.fork_safe_ = model is None
         self.order_ = {name: i for i, name in enumerate(rules.taxonomy_.names)}
-        self.negation_ok_ = _negation_ok(rules)
+        self.negation_ok_ = _negation_ok(rules, getattr(model, "negation_ok_", {}))
+        # Rule floors only for tags the model scores (absent from models trained elsewhere).
+        self.floors_: dict[str, float] = {}
+        self.columns_: dict[str, int] = {}
+        if model is not None:
+            self.columns_ = {tag: j for j, tag in enumerate(model.tags_)}
+            self.floors_ = {
+                tag: float(floor)
+                for tag, floor in getattr(model, "rule_floors_", {}).items()
+                if tag in self.columns_ and floor > 0
+            }
         if self.prefilter:
             from classify.prefilter import RulePrefilter
 
@@ -120,7 +139,7 @@ class CombinedTagger:
             for i in np.flatnonzero(hot):
                 if parse[i]:
                     continue
-                if _NEGATION.search(texts[i]):  # may be a negated complaint: parse it
+                if NEGATION.search(texts[i]):  # may be a negated complaint: parse it
                     parse[i] = True
                 else:
                     spans[i] = split_sentences(texts[i]) or [(0, len(texts[i]))]
@@ -140,7 +159,10 @@ class CombinedTagger:
         model_hits = model.hits(
             texts, proba, spans, source, threshold=self.model_threshold, blocked=blocked
         )
-        return [self._merge(r, m, source) for r, m in zip(rule_hits, model_hits, strict=True)]
+        return [
+            self._merge(r, m, source, p)
+            for r, m, p in zip(rule_hits, model_hits, proba, strict=True)
+        ]
 
     def _blocked(self, sents: list[Any], dropped: list[TagHit]) -> dict[str, set[int]]:
         """tag -> sentences that may not support a model hit of it (see module docstring)."""
@@ -157,10 +179,14 @@ class CombinedTagger:
                         out.setdefault(tag, set()).add(k)
         return out
 
-    def _merge(self, rule: list[TagHit], model: list[TagHit], source: str) -> list[TagHit]:
+    def _merge(
+        self, rule: list[TagHit], model: list[TagHit], source: str, proba: np.ndarray
+    ) -> list[TagHit]:
+        """Rule hits the model does not overrule (its probability ``proba`` for the tag
+        below the tag's rule floor, on a source it speaks for) + model hits of other tags."""
         taxonomy = self.rules_.taxonomy_
-        have = {hit.tag for hit in rule}
-        out = list(rule)
+        out = [hit for hit in rule if not self._overruled(hit.tag, source, proba)]
+        have = {hit.tag for hit in out}
         for hit in model:
             if hit.tag in have:
                 continue
@@ -169,6 +195,12 @@ class CombinedTagger:
             out.append(hit)
         last = len(self.order_)
         return sorted(out, key=lambda h: (h.start, self.order_.get(h.tag, last), h.tag))
+
+    def _overruled(self, tag: str, source: str, proba: np.ndarray) -> bool:
+        floor = self.floors_.get(tag)
+        if floor is None or not self.model_._applies(tag, source):
+            return False  # agent turns and tags without a floor: every rule hit counts
+        return bool(proba[self.columns_[tag]] < floor)
 
     def _ready(self) -> None:
         if not hasattr(self, "rules_"):
@@ -179,18 +211,26 @@ NEGATION_OK_SHARE = 0.25
 """A tag whose examples are negated at least this often is worded with negations."""
 
 
-def _negation_ok(rules: RuleTagger) -> dict[str, bool]:
-    """Per taxonomy tag: do its own examples often negate the main clause?"""
+def negated(doc: Any) -> bool:
+    """Does a sentence of the parsed ``doc`` negate its main clause?"""
     from classify.negation import negation_cue
 
+    return any(negation_cue([s.root]) is not None for s in doc.sents)
+
+
+def _negation_ok(rules: RuleTagger, learned: dict[str, bool]) -> dict[str, bool]:
+    """Per taxonomy tag: do its own examples, or (``learned``: tag -> bool, from the
+    model's training texts) the texts the model learned it from, often negate the main
+    clause?"""
     out = {}
     for spec in rules.taxonomy_:
         examples = list(
             dict.fromkeys(ex for src in spec.applies_to for ex in spec.examples_for(src))
         )
         docs = list(rules.nlp_.pipe(examples))
-        negated = sum(any(negation_cue([s.root]) is not None for s in doc.sents) for doc in docs)
-        out[spec.name] = bool(docs) and negated / len(docs) >= NEGATION_OK_SHARE
+        share = sum(map(negated, docs)) / len(docs) if docs else 0.0
+        affirmative = not docs or share < NEGATION_OK_SHARE
+        out[spec.name] = not affirmative or learned.get(spec.name, False)
     return out
 
 

@@ -70,6 +70,11 @@ class LearnedTagger:
     module docstring (used with ``threshold="cv"``, cross-validated over ``cv_folds`` folds).
     ``ngrams``: add TF-IDF word uni- and bigrams of the text to its embedding (see the
     module docstring).
+
+    The default model and retrained ones (``classify.default_model.fit_with_rule_trust``)
+    also carry ``rule_floors_`` and ``negation_ok_``, learned from their examples for
+    ``CombinedTagger``; a tagger without them (fitted with ``fit`` alone) leaves every rule
+    hit and the taxonomy's negation reading as they are.
     """
 
     method = "model"
@@ -112,6 +117,18 @@ class LearnedTagger:
         except the tags in ``unknown[i]`` (e.g. a reviewer rejected one tag on a text and
         said nothing about the others): those tags skip that text.
         """
+        self.check_fit(texts, y, unknown)
+        X = self._embed(texts)
+        return self.fit_vectors(X, y, unknown, texts=texts)
+
+    def check_fit(
+        self,
+        texts: Sequence[str],
+        y: Sequence[Collection[str]],
+        unknown: Sequence[Collection[str]] | None = None,
+    ) -> None:
+        """The checks of ``fit`` (settings, lengths), for a caller that embeds the texts
+        itself and then calls ``fit_vectors``; raises ``ValueError``."""
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         if not (self.threshold == "cv" or isinstance(self.threshold, (int, float))):
@@ -122,8 +139,6 @@ class LearnedTagger:
             raise ValueError(
                 f"texts ({len(texts)}), y ({len(y)}) and unknown must have the same length"
             )
-        X = self._embed(texts)
-        return self.fit_vectors(X, y, unknown, texts=texts)
 
     def fit_vectors(
         self,

@@ -19,6 +19,7 @@ benchmarks/classify.py.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,24 @@ from classify.embeddings import Progress
 MAX_EXACT = 20_000
 """Distinct texts embedded with the transformer by default (~40 s on 2 cores): enough that
 a 50,000-text file is tagged and clustered in about a minute (benchmarks/classify.py)."""
+
+
+def seeded_order(texts: Sequence[str], random_state: int = 0) -> np.ndarray:
+    """Positions of ``texts`` in a seeded random order that depends on each text alone (a
+    keyed hash of it), not on its position or on the other texts.
+
+    Why not ``rng.choice``: ``qa text tag`` and ``qa text cluster`` draw their exact samples
+    from different lists (raw texts; cleaned, de-duplicated ones). Taking the first N of
+    this order, a text kept as it is by the cleaning ranks alike in both lists, so the two
+    samples overlap as far as their sizes allow and the second command reads the first's
+    vectors from ``classify.vector_cache`` instead of embedding them again."""
+    key = str(random_state).encode()
+    digests = b"".join(
+        hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8, key=key).digest()
+        for t in texts
+    )
+    ranks = np.frombuffer(digests, dtype=">u8")
+    return np.argsort(ranks, kind="stable")
 
 
 class FittedStatic:
@@ -94,11 +113,15 @@ class FittedStatic:
             raise RuntimeError("this FittedStatic is not fitted yet; call fit(texts, vectors)")
         if len(texts) == 0:
             return np.zeros((0, self.table_.shape[1]), dtype=np.float32)
-        out = np.asarray(self._bags(texts, len(self.table_)) @ self.table_) + self.bias_
+        # float32 bags against the float32 table: a float64 matrix would make scipy convert
+        # the whole table (vocab x d) to float64 on every call, which was most of the time
+        # `qa text tag` spent on fitted vectors (it calls this once per chunk of 1,024).
+        bags = self._bags(texts, len(self.table_), dtype=np.float32)
+        out = np.asarray(bags @ self.table_) + self.bias_
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out.astype(np.float32, copy=False)
 
-    def _bags(self, texts: Sequence[str], vocab: int) -> Any:
+    def _bags(self, texts: Sequence[str], vocab: int, dtype: Any = np.float64) -> Any:
         """Sparse n x vocab matrix: each row the text's token weights, summing to 1."""
         from scipy.sparse import csr_matrix
 
@@ -109,7 +132,7 @@ class FittedStatic:
         vals = self.weights_[cols].astype(np.float64)
         totals = np.bincount(rows, weights=vals, minlength=len(ids))
         vals /= np.maximum(totals[rows], 1e-9)
-        return csr_matrix((vals, (rows, cols)), shape=(len(ids), vocab))
+        return csr_matrix((vals.astype(dtype, copy=False), (rows, cols)), shape=(len(ids), vocab))
 
 
 class SampledEmbedder:
@@ -151,9 +174,11 @@ class SampledEmbedder:
             return _encode(embedder, texts, progress)
         where = {text: i for i, text in enumerate(distinct)}
         chosen = list(dict.fromkeys(where[texts[i]] for i in exact))[: self.max_exact]
-        rest = np.setdiff1d(np.arange(len(distinct)), chosen)
-        rng = np.random.default_rng(self.random_state)
-        fill = rng.choice(rest, self.max_exact - len(chosen), replace=False)
+        # The rest of the sample in seeded_order: what `qa text tag` embedded comes first.
+        taken = np.zeros(len(distinct), dtype=bool)
+        taken[chosen] = True
+        order = seeded_order(distinct, self.random_state)
+        fill = order[~taken[order]][: self.max_exact - len(chosen)]
         exact_rows = np.sort(np.concatenate([np.asarray(chosen, dtype=np.int64), fill]))
         sample = [distinct[i] for i in exact_rows]
         x_exact = _encode(embedder, sample, progress)
@@ -202,10 +227,10 @@ class PrimedEmbedder:
 
             self.embedder = Embedder()
         distinct = list(dict.fromkeys(corpus))
-        rng = np.random.default_rng(self.random_state)
         rows = np.arange(len(distinct))
         if len(distinct) > self.max_exact:
-            rows = np.sort(rng.choice(len(distinct), self.max_exact, replace=False))
+            # seeded_order, as SampledEmbedder: `qa text cluster` reuses these vectors.
+            rows = np.sort(seeded_order(distinct, self.random_state)[: self.max_exact])
         sample = [distinct[i] for i in rows]
         vectors = _encode(self.embedder, sample, progress)
         self.exact_ = dict(zip(sample, vectors, strict=True))

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from classify.cleaning import TextCleaner
-from classify.clustering import N_NEIGHBORS, fit_partition
+from classify.clustering import DIFFUSION_TIME, N_NEIGHBORS, fit_partition
 from classify.ctfidf import keywords as ctfidf_keywords
 from classify.matching import match_ids, stable_ids
 from classify.naming import suggest_name
@@ -72,7 +72,9 @@ class ThemeModel:
 
     ``k``: number of clusters, or None to choose it by ``criterion`` within ``k_range``.
     ``graph`` (``fuzzy`` | ``binary``) and ``assign`` (``kmeans`` | ``qr``): the spectral
-    method's neighbour graph and label assignment (``classify.clustering``).
+    method's neighbour graph and label assignment (``classify.clustering``);
+    ``diffusion_time``: k-means runs on the eigenvectors weighted by their eigenvalue to
+    this power (diffusion-map coordinates; 0: unweighted, as before 2026-12-03).
     ``entities``: names removed before clustering (company, product); ``clean=False`` keeps
     the texts as they are.
     ``assign_threshold``: ``predict`` gives a text the nearest theme's id when their cosine
@@ -97,6 +99,7 @@ class ThemeModel:
         n_draws: int = 3,
         graph: str = "fuzzy",
         assign: str = "kmeans",
+        diffusion_time: float = DIFFUSION_TIME,
         clean: bool = True,
         entities: Sequence[str] = (),
         random_state: int = 0,
@@ -116,6 +119,7 @@ class ThemeModel:
         self.n_draws = n_draws
         self.graph = graph
         self.assign = assign
+        self.diffusion_time = diffusion_time
         self.clean = clean
         self.entities = entities
         self.random_state = random_state
@@ -243,7 +247,8 @@ class ThemeModel:
         labels, self.k_, self.k_curve_ = fit_partition(
             sample, self.k, self.method, k_range=self.k_range, criterion=self.criterion,
             seed=self.random_state, n_neighbors=self.n_neighbors, graph=self.graph,
-            how=self.assign, also=[x[self.sample_rows(n, d)] for d in draws],
+            how=self.assign, diffusion=self.diffusion_time,
+            also=[x[self.sample_rows(n, d)] for d in draws],
         )  # fmt: skip
         if len(fit_rows) == n:
             return labels

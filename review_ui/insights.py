@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from qa.store.api import Engine
 
 SECTIONS = ("kpis", "actions", "drivers", "repeats", "trends", "themes", "bias", "scores", "rules")
+_EMPTY = '<p class="empty">No calls in this period.</p>'
 
 
 def _wrap(body: str) -> str:
@@ -35,42 +36,28 @@ def _wrap(body: str) -> str:
 
 
 def render_insights(engine: Engine, since: str | None, until: str | None) -> list[str]:
-    """Status line + one HTML fragment per ``SECTIONS`` entry for ``[since, until)``."""
+    """Status line + one HTML fragment per ``SECTIONS`` entry for ``[since, until)``.
+
+    The sections computed from every call (all but the reviewers' scores and rules) are
+    served from the stored result while nothing they read has changed
+    (``qa.store.snapshots``): at a million calls computing them takes minutes, serving them
+    a fraction of a second. The status line says which it was."""
     from qa.ingest.records import RowError, parse_timestamp
-    from qa.report.html import kpi_tiles_html, period_text, trends_html
-    from qa.report.insights import build_insights
-    from qa.report.repeat_section import repeats_html
-    from qa.report.sections import bias_html, drivers_html, themes_html, triggers_html
+    from qa.report.insights_view import served_sections
     from review_ui.review_insights import rules_html, scores_html
 
     try:
         start = parse_timestamp(since.strip(), "since") if since and since.strip() else None
         end = parse_timestamp(until.strip(), "until") if until and until.strip() else None
-        insights = build_insights(engine, since=start, until=end)
+        served = served_sections(engine, since=start, until=end)
     except (ValueError, RowError) as exc:
         return [f"**Not computed:** {exc}"] + [""] * len(SECTIONS)
-    if insights.empty:
-        note = '<p class="empty">No calls in this period.</p>'
-        return ["**No calls** in this period."] + [_wrap(note)] * len(SECTIONS)
-    status = (
-        f"**{period_text(insights)}** · {insights.kpis['calls_offered']} calls · "
-        f"{len(insights.triggers)} actions · "
-        f"{len(insights.repeats.broken_promises)} broken callback promises · "
-        f"{len(insights.bias.warnings)} survey-bias warnings"
-    )
-    here = ""  # no UI address: relative ?call= links, which reopen this app on that call
-    parts = {
-        "kpis": kpi_tiles_html(insights),
-        "actions": triggers_html(insights, here),
-        "drivers": drivers_html(insights, here),
-        "repeats": repeats_html(insights, here),
-        "trends": trends_html(insights),
-        "themes": themes_html(insights),
-        "bias": bias_html(insights),
-        # From reviewers' work, over all periods (weeks are columns).
-        "scores": scores_html(engine),
-        "rules": rules_html(engine),
-    }
+    status, parts = served.payload
+    if parts is None:  # no calls in the period
+        return [status] + [_wrap(_EMPTY)] * len(SECTIONS)
+    # From reviewers' work, over all periods (weeks are columns): small tables, read live.
+    parts.update(scores=scores_html(engine), rules=rules_html(engine))
+    status += f" · <small>{served.describe()}</small>"
     return [status] + [_wrap(parts[name]) for name in SECTIONS]
 
 

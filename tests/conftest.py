@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Before anything imports huggingface_hub / transformers / gradio: nothing may reach a hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+# Sentence vectors the tests embed go to a throwaway folder, not the checkout's models/cache
+# (classify.vector_cache); a test of the cache itself points it elsewhere.
+os.environ.setdefault("CALLQA_VECTOR_CACHE", tempfile.mkdtemp(prefix="callqa-test-vectors-"))
 
 from collections.abc import Iterator
 from pathlib import Path

@@ -83,6 +83,7 @@ class SyntheticData:
 
     def insert(self, session) -> None:  # type: ignore[no-untyped-def]
         """Store everything as ``Call`` / ``Survey`` / ``Tag`` rows (machine tags) and commit."""
+        from qa.store.calltags import refresh_call_tags
         from qa.store.schema import Call, Survey, Tag
 
         rows = [
@@ -94,6 +95,9 @@ class SyntheticData:
         for row in rows:
             for name in sorted(self.tags.get(row.external_id, ())):
                 session.add(Tag(call_id=row.id, tag=name, method="rule", evidence=name))
+        session.flush()
+        # What every writer of hits does: the calls' effective tags (read by qa.why).
+        refresh_call_tags(session, [row.id for row in rows])
         for s in self.surveys:
             session.add(Survey(**{f: getattr(s, f) for f in SurveyFact.__dataclass_fields__}))
         session.commit()

@@ -28,7 +28,7 @@ def test_shipped_bank_has_enough_varied_examples_per_tag() -> None:
     assert all(ex.source for ex in bank)
     assert sum(ex.kind == "neutral" for ex in bank) >= 100
     # Kept apart from the sets it is measured on (a few one-word comments aside).
-    for name in ("tag_dev.jsonl", "tag_heldout.jsonl"):
+    for name in ("tag_dev.jsonl", "tag_dev2.jsonl", "tag_heldout.jsonl"):
         lines = (DATA / name).read_text(encoding="utf-8").splitlines()
         texts = {json.loads(line)["text"].casefold() for line in lines}
         shared = [ex.text for ex in bank if ex.text.casefold() in texts]
@@ -89,6 +89,11 @@ def test_default_model_is_built_once_cached_and_tags_paraphrases(tmp_path: Path)
     model = default_model(cache=tmp_path, announce=said.append)
     built = time.perf_counter() - began
     assert said and "first use" in said[0] and not model.weak_
+    # Rule trust learned from the bank: a floor per tag, never above its cut-off, and
+    # "nobody called back" complaints worded with negations.
+    assert set(model.rule_floors_) == set(model.tags_)
+    assert all(0 <= model.rule_floors_[t] <= model.cutoff(t) for t in model.tags_)
+    assert model.negation_ok_["broken-callback"] and not model.negation_ok_["agent-praise"]
     assert list(tmp_path.glob("default-tagger-*.joblib"))
     began = time.perf_counter()
     again = default_model(cache=tmp_path, announce=said.append)

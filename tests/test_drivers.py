@@ -163,6 +163,7 @@ def small():  # type: ignore[no-untyped-def]
 
 
 def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
+    from qa.store.calltags import refresh_call_tags
     from qa.store.schema import Call, Decision
 
     with Session(engine) as session:
@@ -172,6 +173,8 @@ def test_db_round_trip(engine, small) -> None:  # type: ignore[no-untyped-def]
         call = session.exec(select(Call).where(Call.external_id == tagged)).one()
         session.add(Decision(call_id=call.id, tag="re-explain", reviewer="qa", present=False))
         session.add(Decision(call_id=call.id, tag="agent-praise", reviewer="qa", present=True))
+        session.flush()
+        refresh_call_tags(session, [call.id])  # what qa.store.writes does after a decision
         session.commit()
         data = load_driver_data(session, outcome="csat")
         quality = load_tag_quality(session)
@@ -306,3 +309,24 @@ def test_format_analysis_mentions_model_and_notes(small) -> None:  # type: ignor
     text = format_analysis(analyse(data))
     assert text.startswith("repeat-contact rate (lower is better):")
     assert "logistic regression" in text and "%" in text
+
+
+def test_a_large_center_is_adjusted_on_a_seeded_sample(small, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Beyond MAX_ADJUSTED_ROWS the regression sees a seeded sample (said in a note); the raw
+    effects still use every call, and a re-run gives the same numbers."""
+    import qa.why.models as models
+
+    data = frame_from_facts(small.calls, small.surveys, small.tags, outcome="csat")
+    full = analyse(data)
+    monkeypatch.setattr(models, "MAX_ADJUSTED_ROWS", len(data.frame) // 2)
+    half, again = analyse(data), analyse(data)
+    assert any("seeded random sample" in note for note in half.notes)
+    assert not any("seeded random sample" in note for note in full.notes)
+    by_tag = [{d.tag: d for d in r.drivers} for r in (full, half, again)]
+    assert by_tag[0].keys() == by_tag[1].keys() == by_tag[2].keys()
+    for tag in by_tag[0]:
+        a, b, c = (drivers[tag] for drivers in by_tag)
+        assert a.effect == b.effect  # raw: all calls
+        assert b.adjusted_effect == c.adjusted_effect
+        if a.adjusted_effect is not None and b.adjusted_effect is not None:
+            assert abs(a.adjusted_effect - b.adjusted_effect) < 0.5

@@ -63,6 +63,24 @@ def test_insights_endpoint(client):
     assert status.startswith("**Not computed:**") and "since" in status and kpis == ""
 
 
+def test_insights_are_served_until_the_data_changes(served, client):
+    """The second look is the stored result (the status says so, the numbers are the same);
+    a new call makes the next look compute again."""
+    from qa.store.schema import Call
+
+    _, engine, _ = served
+    first = client.predict("2024-05-06", "2024-05-20", api_name="/insights")
+    again = client.predict("2024-05-06", "2024-05-20", api_name="/insights")
+    assert "computed at" in first[0] and "stored result of" in again[0]
+    assert first[1:] == again[1:]
+    with Session(engine) as s:
+        s.add(Call(external_id="LATE-1", started_at=datetime(2024, 5, 7, 9), talk_seconds=60.0))
+        s.commit()
+    after = client.predict("2024-05-06", "2024-05-20", api_name="/insights")
+    assert "computed at" in after[0]
+    assert after[0].split(" calls")[0] != first[0].split(" calls")[0]  # one more call
+
+
 def test_deep_link_handler_opens_call_by_external_or_database_id(served):
     from review_ui.insights import call_from_query
 

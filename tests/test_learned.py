@@ -215,3 +215,31 @@ def test_combined_keeps_rules_adds_model_and_guards_negation() -> None:
         "I had to explain everything again."
     )
     assert all(isinstance(h, TagHit) for h in explicit)
+
+
+@pytest.mark.slow
+def test_combined_rule_floors_and_learned_negation_wording() -> None:
+    from classify import RuleTagger
+    from classify.combined import CombinedTagger
+
+    rules = RuleTagger().fit()
+    text = "I had to explain everything again."
+    assert [h.tag for h in rules.tag(text)] == ["re-explain"]
+    # A rule hit counts unless the model's probability for the tag is under its floor.
+    for score, kept in ((0.1, False), (0.3, True), (0.9, True)):
+        model = FixedModel("re-explain", score=score)
+        model.rule_floors_ = {"re-explain": 0.3}
+        hits = CombinedTagger(rules, model).fit().tag(text)
+        assert [(h.tag, h.method) for h in hits] == ([("re-explain", "rule")] if kept else [])
+    # A model without floors (trained elsewhere) keeps every rule hit.
+    low = CombinedTagger(rules, FixedModel("re-explain", score=0.1)).fit()
+    assert [h.method for h in low.tag(text)] == ["rule"]
+    # Negation guard (b): off for a tag the model's own texts word with negations.
+    negated = "They did not get back to me."
+    assert rules.tag(negated) == []
+    guarded = FixedModel("broken-callback")
+    assert CombinedTagger(rules, guarded).fit().tag(negated) == []
+    worded = FixedModel("broken-callback")
+    worded.negation_ok_ = {"broken-callback": True}
+    hits = CombinedTagger(rules, worded).fit().tag(negated)
+    assert [(h.tag, h.method, h.evidence) for h in hits] == [("broken-callback", "model", negated)]

@@ -97,6 +97,10 @@ def test_nightly_reports_bad_input_and_a_rerun_completes(tmp_path: Path) -> None
     third = runner.invoke(app, ["nightly", str(folder), "--db", db])
     assert third.exit_code == 0 and "transcribe: 0 done" in third.output
     assert counts(db) == after_second
+    # The run stored the morning's views: qa kpis and the Insights tab are served, not computed.
+    assert "stored views: qa kpis" in third.output
+    kpis = runner.invoke(app, ["kpis", "--db", db])
+    assert kpis.exit_code == 0 and "stored result of" in kpis.stderr
     engine = make_engine(db)
     with Session(engine) as session:
         runs = session.exec(select(Run).order_by(Run.id)).all()

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from qa.report.insights import build_insights, build_report, resolve_call_ref, write_report
+from qa.store.calltags import refresh_call_tags
 from qa.store.engine import make_engine
 from qa.store.schema import Call, Cluster, Tag
 from tests.synthetic import make_synthetic
@@ -28,6 +29,8 @@ def _seed(engine) -> None:  # type: ignore[no-untyped-def]
         kept, broken = calls[10], calls[20]
         for c in (kept, broken):
             s.add(Tag(call_id=c.id, tag="callback-promised", method="rule", evidence="call back"))
+        s.flush()
+        refresh_call_tags(s, [kept.id, broken.id])  # as every writer of hits does
         s.add(
             Call(
                 external_id="OUT-1",

@@ -87,3 +87,26 @@ def test_list_agrees_with_pandas(scaled) -> None:  # type: ignore[no-untyped-def
     with Session(engine) as session:
         got = list_calls_page(session=session, flt=page)
     assert [r.id for r in got.rows] == ordered[200:300] and got.total == N
+
+
+def test_benchmark_times_kpis_computed_then_served(scaled) -> None:  # type: ignore[no-untyped-def]
+    """The benchmark's KPI rows at 20,000 calls: the computed run stores the result, the
+    served runs find it current and return the same numbers as a computation without it."""
+    import json
+    from argparse import Namespace
+
+    from benchmarks.scale import bench
+    from qa.metrics.base import KpiOptions
+    from qa.metrics.kpi_table import compute_kpi_rows, kpi_table
+
+    engine, _, _ = scaled
+    args = Namespace(only="qa kpis", skip_heavy=False, runs=2, heavy_runs=1)
+    lines = bench(engine, ScaleSpec(calls=N, seed=5), args, "SQLite")
+    rows = [line for line in lines if line.startswith("| qa kpis")]
+    assert [r.split(" | ")[0] for r in rows] == ["| qa kpis: computed (all calls)",
+                                                 "| qa kpis: served (snapshot)"]  # fmt: skip
+    assert not any("failed" in r for r in rows)
+    options = KpiOptions(48.0, 20.0)
+    served = kpi_table(engine, by=None, since=None, until=None, options=options)
+    fresh = compute_kpi_rows(engine, by=None, since=None, until=None, options=options)
+    assert served.stored and served.payload == json.loads(json.dumps(fresh, default=str))

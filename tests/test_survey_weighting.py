@@ -63,6 +63,23 @@ def test_raw_and_weighted_differ_beyond_the_interval(fitted) -> None:
     assert rows["nps"].label == "NPS" and rows["nps"].raw == raw["nps"]
 
 
+def test_a_large_center_is_fitted_on_a_sample_and_every_respondent_weighed(monkeypatch) -> None:
+    """Beyond MAX_FIT_CALLS the model learns from a seeded sample (here a third of the
+    calls) and still lands on the truth, weighing every respondent, the same on a re-run."""
+    import qa.metrics.response as response_module
+
+    pop = population(HELD_OUT_SEED)
+    handled = sum(1 for c in pop.calls if not c.abandoned)
+    monkeypatch.setattr(response_module, "MAX_FIT_CALLS", handled // 3)
+    response = response_weights(pop.calls, pop.surveys, pop.transcript_tags)
+    again = response_weights(pop.calls, pop.surveys, pop.transcript_tags)
+    assert response.weights == again.weights  # seeded
+    assert len(response.weights) == response.n_respondents and response.n_handled == handled
+    assert sum(b.n for b in response.calibration) == handled // 3
+    weighted = weighted_kpis(pop.calls, pop.surveys, response)
+    assert weighted["csat_mean_weighted"] == pytest.approx(pop.truth["csat_mean"], abs=0.06)
+
+
 def test_too_little_to_model_gives_null_keys() -> None:
     pop = population(5, n=60)
     response = response_weights(pop.calls, pop.surveys, pop.transcript_tags)

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from classify.clustering import EIGEN_FLOOR, candidate_ks, choose_k, partition
+from classify.clustering import EIGEN_FLOOR, assign, candidate_ks, choose_k, partition
 from classify.ctfidf import ctfidf, keywords
 from classify.matching import match_ids, stable_ids
 from classify.themes import PreviousThemes, Theme, ThemeModel
@@ -127,6 +127,29 @@ def test_partition_recovers_blobs(method: str) -> None:
 
     x, y = blobs([30, 40, 25, 35])
     assert adjusted_rand_score(y, partition(x, 4, method)) == pytest.approx(1.0)
+
+
+def test_diffusion_time_weights_eigenvectors_by_their_eigenvalue() -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    # Column 0 splits {a, b} from {c, d} faintly; column 1 splits {a, c} from {b, d}
+    # strongly. Unweighted, k-means follows column 1; with column 1's eigenvalue near 0 and
+    # diffusion time 2 it counts for ~nothing, so k-means follows column 0.
+    corners = np.array([[0.3, 3.0], [0.3, -3.0], [-0.3, 3.0], [-0.3, -3.0]])
+    maps = np.repeat(corners, 5, axis=0) + 0.01 * np.random.default_rng(0).normal(size=(20, 2))
+    by_column_0 = np.repeat([0, 0, 1, 1], 5)
+    by_column_1 = np.repeat([0, 1, 0, 1], 5)
+    values = np.array([1.0, 0.05])
+    assert adjusted_rand_score(by_column_1, assign(maps, 2, values=values, diffusion=0)) == 1
+    assert adjusted_rand_score(by_column_1, assign(maps, 2)) == 1  # no values: unweighted
+    assert adjusted_rand_score(by_column_0, assign(maps, 2, values=values)) == 1
+
+    x, y = blobs([30, 40, 25, 35])
+    assert adjusted_rand_score(y, partition(x, 4, diffusion=0)) == pytest.approx(1.0)
+    model = ThemeModel(k=4, diffusion_time=0.0, min_cluster_size=1)
+    assert model.diffusion_time == 0.0  # sklearn contract: __init__ stores it as given
+    labels = model.fit([str(i) for i in range(len(x))], x).labels_
+    assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
 
 
 def test_partition_errors_and_edges() -> None:

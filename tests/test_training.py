@@ -112,6 +112,15 @@ def test_reviewer_decisions_change_later_predictions(engine, tmp_path: Path) -> 
     meta = read_metadata(after.path)
     assert meta["taxonomy_version"] == taxonomy.version and "billing-error" in meta["tags"]
     assert {s["tag"] for s in meta["cv"]} >= {"billing-error", "re-explain"}
+    # Trained like the default model: its calibration, rule floors and negation reading.
+    from classify.default_model import CALIBRATION
+
+    # Tags with too few examples on a side are never calibrated.
+    used = set(meta["calibration"].values())
+    assert (CALIBRATION or "none") in used and used <= {CALIBRATION or "none", "none"}
+    assert set(meta["rule_floors"]) <= set(meta["tags"]) and "re-explain" in meta["rule_floors"]
+    assert all(0 <= f <= 0.85 for f in meta["rule_floors"].values())
+    assert meta["negation_ok"]["broken-callback"] is True
     model = LearnedTagger.load(after.path)
     assert [h.tag for h in model.tag(probe)] == ["billing-error"]
     assert model.fingerprint_ != before.metadata["fingerprint"]

@@ -94,6 +94,11 @@ def cluster(
             f"embedded {embedder.n_exact_} distinct texts with the transformer and "
             f"{embedder.n_fitted_} with a static model fitted to them (--exact-texts 0: all)"
         )
+    reused = getattr(embedder.embedder, "n_cached_", 0)
+    if reused:
+        from qa.console import err_console
+
+        err_console().print(f"{reused} transformer vectors read from the vector cache")
     labels = [-1] * len(texts)
     for i, label in zip(rows, model.labels_.tolist(), strict=True):
         labels[i] = int(label)
@@ -130,13 +135,15 @@ def _fit_themes(
     from classify.embeddings import Embedder
     from classify.sampled_embed import SampledEmbedder
     from classify.themes import ThemeModel
+    from classify.vector_cache import cached
 
     model = ThemeModel(k=k, min_cluster_size=min_size, **(options or {}))
     work = model.clean_texts(kept)
     distinct = list(dict.fromkeys(work))
     # A static backend is already the fast path: nothing to fit.
     limit = 0 if backend == "static" else exact_texts
-    embedder = SampledEmbedder(Embedder(backend=backend), max_exact=limit)
+    # Through the vector cache: texts `qa text tag` (or an earlier run) embedded are read back.
+    embedder = SampledEmbedder(cached(Embedder(backend=backend)), max_exact=limit)
     # The sample the model clusters gets exact vectors; the rest may be fitted ones.
     exact = model.sample_rows(len(distinct))
     if limit and len(distinct) > limit:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -72,7 +74,8 @@ def tag(
         int,
         typer.Option(
             min=0,
-            help="Processes that parse in parallel (rules only; 0: one per core, up to 4).",
+            help="Processes that tag in parallel (rules only, or a big file whose learned "
+            "model answers from a fitted sample; 0: one per core, up to 4).",
         ),
     ] = 0,
     exact_texts: Annotated[
@@ -141,11 +144,13 @@ def prime_model(tagger: Any, texts: Sequence[str], exact_texts: int) -> None:
         return
     from classify.embeddings import Embedder
     from classify.sampled_embed import PrimedEmbedder
+    from classify.vector_cache import cached
     from qa.commands.text_io import build_static_table
     from qa.console import err_console
 
     exact = learned.embedder if learned.embedder is not None else Embedder()
-    primed = PrimedEmbedder(exact, max_exact=exact_texts)
+    # Through the vector cache: `qa text cluster` on the same file reads these back.
+    primed = PrimedEmbedder(cached(exact), max_exact=exact_texts)
     build_static_table(primed.model)
     with progress_bar(exact_texts, "embed sample") as update:
         progress = None if update is None else lambda done, _total: update(done)
@@ -154,6 +159,9 @@ def prime_model(tagger: Any, texts: Sequence[str], exact_texts: int) -> None:
         f"the learned model embeds {exact_texts} of {len(distinct)} distinct texts with the "
         "transformer and the rest with a static model fitted to them (--exact-texts 0: all)"
     )
+    reused = getattr(primed.embedder, "n_cached_", 0)
+    if reused:
+        err_console().print(f"{reused} transformer vectors read from the vector cache")
 
 
 def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) -> list[list[Any]]:
@@ -164,11 +172,11 @@ def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) ->
     distinct = list(dict.fromkeys(t for t in texts if t.strip()))
     chunks = [distinct[lo : lo + CHUNK] for lo in range(0, len(distinct), CHUNK)]
     found: dict[str, list[Any]] = {}
+    fork_safe = tagger.fork_safe_ or _primed(tagger)
     # Workers are forked before the progress bar starts its drawing thread.
     with (
-        chunk_tagger(
-            tagger, source, workers, len(distinct), fork_safe=tagger.fork_safe_
-        ) as tag_chunks,
+        _no_tokenizer_threads(fork_safe),
+        chunk_tagger(tagger, source, workers, len(distinct), fork_safe=fork_safe) as tag_chunks,
         progress_bar(len(distinct), "tag") as update,
     ):
         for part, part_hits in zip(chunks, tag_chunks(chunks), strict=True):
@@ -176,6 +184,33 @@ def tag_all(tagger: Any, texts: Sequence[str], source: str, workers: int = 1) ->
             if update is not None:
                 update(len(found))
     return [found.get(t, []) for t in texts]
+
+
+def _primed(tagger: Any) -> bool:
+    """Whether the learned model answers every text without the transformer (``prime_model``
+    gave it a ``PrimedEmbedder``): then its onnxruntime session, whose threads do not survive
+    a fork, is never called again, and the tagger may be forked like the rules-only one (the
+    spaCy parse and the model's per-tag classifiers in one process per core)."""
+    from classify.sampled_embed import PrimedEmbedder
+
+    learned = getattr(tagger, "model_", None)
+    return isinstance(getattr(learned, "embedder_", None), PrimedEmbedder)
+
+
+@contextmanager
+def _no_tokenizer_threads(forking: bool) -> Iterator[None]:
+    """While forking workers after the fast tokenizer has run threads: tell the tokenizer
+    library so (``TOKENIZERS_PARALLELISM=false``), as it otherwise prints a warning in every
+    worker before turning its threads off there itself."""
+    name = "TOKENIZERS_PARALLELISM"
+    if not forking or name in os.environ:
+        yield
+        return
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:

@@ -16,6 +16,10 @@ Examples come from four places, each with the tags it has *knowledge* of:
   ``MIN_HUMAN_POSITIVES`` confirmed calls before it is learned;
 - a labels CSV (``qa text train``): each row is a positive for its tags and a negative for
   every other tag named in the file.
+
+``train`` fits the model the way the default one is fitted (``classify.default_model``:
+its ``C`` and ``CALIBRATION``, per-tag cut-offs from cross-validation, and the rule floors
+and negation reading ``CombinedTagger`` takes from the model, learned from these examples).
 """
 
 from __future__ import annotations
@@ -202,14 +206,23 @@ def train(
     embedder: Any = None,
     folds: int = 5,
     C: float | None = None,
-    calibration: str | None = "sigmoid",
+    calibration: str | None = "default",
     unused: int = 0,
+    rules: Any = None,
 ) -> TrainReport:
     """Fit a ``LearnedTagger`` on ``examples``, cross-validate it per tag, save it (with
-    metadata) as ``models_dir/learned-tagger.joblib``."""
-    from classify.default_model import DEFAULT_C, SOURCES
+    metadata) as ``models_dir/learned-tagger.joblib``.
+
+    Trained the way the default model is (``classify.default_model``): its ``C``, its
+    ``CALIBRATION`` (``calibration="default"``; or ``sigmoid``, ``isotonic``, None), and the
+    rule floors and negation reading ``CombinedTagger`` takes from the model
+    (``fit_with_rule_trust``), learned against the rules of ``taxonomy`` (default: the
+    shipped one; ``rules``: its fitted ``RuleTagger``, else one is built)."""
+    from classify.default_model import CALIBRATION, DEFAULT_C, SOURCES, TrainingSet
+    from classify.default_model import fit_with_rule_trust as fit
     from classify.learned import LearnedTagger
     from classify.model_store import MODEL_FILE, default_models_dir, training_hash
+    from classify.taxonomy import load_taxonomy
 
     began = time.perf_counter()
     examples = merge(examples)
@@ -219,18 +232,22 @@ def train(
     y = [set(ex.tags) for ex in examples]
     every = frozenset().union(*(ex.known or ex.tags for ex in examples))
     unknown = [set() if ex.known is None else set(every - ex.known) for ex in examples]
-    # Like the default model: customers' words only, per-tag cut-offs from cross-validation.
-    tagger = LearnedTagger(
-        embedder=embedder, C=DEFAULT_C if C is None else C, calibration=calibration,
-        taxonomy=taxonomy, sources=SOURCES, cv_folds=folds,
-    )  # fmt: skip
-    tagger.fit(texts, y, unknown)
-    # The cross-validation that chose each tag's cut-off is the one reported.
-    scores = tuple(tagger.cv_.values())
     counts: dict[str, int] = {}
     for ex in examples:
         for origin in ex.origin.split("+"):
             counts[origin] = counts.get(origin, 0) + 1
+    # Like the default model: customers' words only, per-tag cut-offs from cross-validation,
+    # rule floors and negation reading learned from the same examples.
+    tagger = LearnedTagger(
+        embedder=embedder, C=DEFAULT_C if C is None else C,
+        calibration=CALIBRATION if calibration == "default" else calibration,
+        taxonomy=taxonomy, sources=SOURCES, cv_folds=folds,
+    )  # fmt: skip
+    data = TrainingSet(texts=texts, y=y, unknown=unknown, origins=counts)
+    trust = taxonomy if taxonomy is not None else load_taxonomy()
+    fit(tagger, data, trust, rules)
+    # The cross-validation that chose each tag's cut-off is the one reported.
+    scores = tuple(tagger.cv_.values())
     metadata = {
         "created": datetime.now().isoformat(timespec="seconds"),
         "taxonomy_version": getattr(taxonomy, "version", None),
@@ -242,6 +259,8 @@ def train(
         "weak": tagger.weak_,
         "thresholds": tagger.thresholds_,
         "calibration": tagger.calibrated_,
+        "rule_floors": tagger.rule_floors_,
+        "negation_ok": tagger.negation_ok_,
         "embedder": {k: v for k, v in vars(tagger.embedder_).items() if not k.endswith("_")}
         if hasattr(tagger.embedder_, "model") else type(tagger.embedder_).__name__,
         "cv": [s.as_dict() for s in scores],
@@ -279,5 +298,5 @@ def retrain(
         human, unused = human_examples(session, known_tags=known)
     return train(
         examples + human, models_dir=models_dir, taxonomy=tax, embedder=embedder,
-        folds=folds, unused=unused,
+        folds=folds, unused=unused, rules=rules,
     )  # fmt: skip

@@ -31,6 +31,7 @@ from sqlmodel import SQLModel
 
 from qa.store import schema as tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from qa.store.migrations import BASELINE, HEAD, SCRIPT_DIR
+from qa.store.snapshots import install_versioning
 from qa.store.textsearch import install_search
 from qa.store.upgrade import add_missing_columns, fill_search_and_call_tags
 
@@ -192,6 +193,7 @@ def ensure_schema(conn: Connection) -> str:
     if revision is None and not _has_tables(conn):
         SQLModel.metadata.create_all(conn)
         install_search(conn)
+        install_versioning(conn)
         _VERSION.create(conn)
         conn.execute(_VERSION.insert().values(version_num=HEAD))
         return "created"

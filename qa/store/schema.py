@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CALL_STATUSES = ("pending", "transcribed", "tagged", "failed")
@@ -422,6 +422,34 @@ class RunLock(SQLModel, table=True):
     host: str = Field(default="", max_length=256)
     started_at: datetime = Field(sa_type=NAIVE)
     backend_pid: int
+
+
+class DataVersion(SQLModel, table=True):
+    """How many writes a watched table has had (``qa.store.snapshots``).
+
+    Bumped by database triggers on every insert, update and delete of that table, whoever
+    writes (callqa, a migration, an admin's SQL), so a stored result can tell for certain
+    whether anything it read has changed since it was computed.
+    """
+
+    source: str = Field(primary_key=True, max_length=64)
+    version: int = 0
+
+
+class Snapshot(SQLModel, table=True):
+    """A stored result of a long computation over the whole database (``qa kpis``, the
+    Insights tab), served while the watched tables' versions and callqa's code are those
+    it was computed with (``qa.store.snapshots``). JSON only: nothing in it is executed."""
+
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    key: str = Field(max_length=1024)
+    versions: str = Field(default="", sa_type=Text)
+    payload: str = Field(default="", sa_type=Text)
+    computed_at: datetime = Field(default_factory=datetime.now, sa_type=NAIVE)
+    seconds: float = 0.0
 
 
 # Indexes for the call list's filters and sorts (qa.store.calllist); created on older

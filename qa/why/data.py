@@ -174,18 +174,22 @@ def frame_from_facts(
 
 
 def load_call_tags(session: Session) -> dict[str, set[str]]:
-    """Effective tags (reviewers' decisions applied) per call external id."""
+    """Effective tags (reviewers' decisions applied) per call external id.
+
+    Read from ``CallTag``, which every writer of hits and decisions keeps equal to
+    ``qa.store.effective`` (``qa.store.calltags``): one join instead of building every hit
+    and decision as an object (at 100,000 calls that was a quarter of the Insights time)."""
     from sqlmodel import select
 
-    from qa.store.reads import effective_tags, load_decisions, load_hits
-    from qa.store.schema import Call
+    from qa.store.schema import Call, CallTag
 
-    ids = dict(session.exec(select(Call.id, Call.external_id)).all())
-    hits, decisions = load_hits(session, ids), load_decisions(session, ids)
-    return {
-        ids[i]: effective_tags(hits.get(i, ()), decisions.get(i, ()))
-        for i in set(hits) | set(decisions)
-    }
+    out: dict[str, set[str]] = {}
+    rows = session.exec(
+        select(Call.external_id, CallTag.tag).join(Call, Call.id == CallTag.call_id)
+    )
+    for external_id, tag in rows:
+        out.setdefault(external_id, set()).add(tag)
+    return out
 
 
 def load_driver_data(

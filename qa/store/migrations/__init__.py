@@ -2,7 +2,8 @@
 
 ``env.py`` runs them on the connection ``qa.store.migrate`` hands it; ``versions/`` holds one
 script per revision, oldest first: ``0001`` the schema of release d877b09 (``baseline``),
-``0002`` everything added since. A schema change adds a revision: see ARCHITECTURE.md.
+``0002`` everything added since, ``0003`` stored results and their write counters
+(``qa.store.snapshots``). A schema change adds a revision: see ARCHITECTURE.md.
 
 :data:`HEAD` is spelled out here so that opening a database that is up to date (the
 common case) compares one string and never imports Alembic; a test checks it against the
@@ -16,7 +17,7 @@ from typing import Any
 
 SCRIPT_DIR = Path(__file__).resolve().parent
 BASELINE = "0001"
-HEAD = "0002"
+HEAD = "0003"
 
 # Made by raw DDL (qa.store.textsearch), not by the models: left out of autogenerate's
 # comparison of the database with the models.
