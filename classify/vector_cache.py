@@ -145,10 +145,12 @@ class VectorCache:
         rows = vectors.astype("<f4", copy=False)
         now = _now()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Owner-only from the first byte (SQLite gives its -wal / -shm files the same
-            # mode): the vectors derive from the texts, which may be unredacted comments.
+            # mode), and again on every write for a file made before: the vectors derive
+            # from the texts, which may be unredacted comments.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(self.path, 0o600)
             with self._connect() as db:
                 db.executemany(
                     "INSERT OR REPLACE INTO vectors (key, vector, used) VALUES (?, ?, ?)",

@@ -138,3 +138,38 @@ def test_qa_kpis_prints_the_same_from_the_snapshot_and_sees_new_data(tmp_path, m
     assert runner.invoke(app, ingest).exit_code == 0
     fresh = runner.invoke(app, ["kpis", "--db", db, "--format", "json"])
     assert json.loads(fresh.stdout)["calls_offered"] == 4
+
+
+def test_missing_triggers_come_back_on_open_and_missing_counters_are_never_trusted(
+    db_url,  # type: ignore[no-untyped-def]
+) -> None:
+    from qa.store.engine import make_engine
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        snapshots.drop_versioning(conn)
+        assert not versioning_installed(conn)
+    engine.dispose()
+    engine = make_engine(db_url)  # every open checks (qa.store.migrate.ensure_schema)
+    with engine.connect() as conn:
+        assert versioning_installed(conn)
+    counter = Counter(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM dataversion WHERE source = 'call'"))
+    assert not _served(engine, counter).stored and not _served(engine, counter).stored
+    assert counter.runs == 2
+    with Session(engine) as session:
+        assert session.exec(select(Snapshot)).all() == []  # nothing stored without counters
+    engine.dispose()
+
+
+def test_a_store_drops_snapshots_that_can_never_be_served(engine) -> None:  # type: ignore[no-untyped-def]
+    counter = Counter(engine)
+    _served(engine, counter, view="a")
+    with Session(engine) as session:
+        session.add(Call(external_id="C-9", started_at=datetime(2026, 1, 5, 9)))
+        session.commit()
+    _served(engine, counter, view="b")
+    with Session(engine) as session:
+        keys = session.exec(select(Snapshot.key)).all()
+    assert len(keys) == 1 and '"view": "b"' in keys[0]

@@ -77,8 +77,8 @@ def kpi_table(
     until: datetime | None,
     options: KpiOptions,
 ) -> Served:
-    """:func:`compute_kpi_rows`, or its stored result when the calls, surveys, tags, agent
-    states, schedule and costs are unchanged since it was computed with these arguments."""
+    """:func:`compute_kpi_rows`, or its stored result when it was computed with these
+    arguments and no watched table has been written since (``qa.store.snapshots.WATCHED``)."""
     from qa.store.snapshots import serve
 
     params = {"by": by, "since": since, "until": until, "options": asdict(options)}

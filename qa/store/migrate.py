@@ -31,7 +31,7 @@ from sqlmodel import SQLModel
 
 from qa.store import schema as tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from qa.store.migrations import BASELINE, HEAD, SCRIPT_DIR
-from qa.store.snapshots import install_versioning
+from qa.store.snapshots import install_versioning, versioning_installed
 from qa.store.textsearch import install_search
 from qa.store.upgrade import add_missing_columns, fill_search_and_call_tags
 
@@ -189,6 +189,10 @@ def ensure_schema(conn: Connection) -> str:
     revision = stamped_revision(conn)
     if revision == HEAD:
         fill_search_and_call_tags(conn)
+        # A database adopted at HEAD, or whose triggers were dropped, must not serve stored
+        # results that nothing invalidates (qa.store.snapshots): one catalog query.
+        if not versioning_installed(conn):
+            install_versioning(conn)
         return "current"
     if revision is None and not _has_tables(conn):
         SQLModel.metadata.create_all(conn)

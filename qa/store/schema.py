@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CALL_STATUSES = ("pending", "transcribed", "tagged", "failed")
@@ -433,7 +433,7 @@ class DataVersion(SQLModel, table=True):
     """
 
     source: str = Field(primary_key=True, max_length=64)
-    version: int = 0
+    version: int = Field(default=0, sa_type=BigInteger)
 
 
 class Snapshot(SQLModel, table=True):

@@ -16,6 +16,15 @@ from. It is served only while they are the same, and while callqa's code is the 
 read before the computation reads its data, so a write that lands in between makes the
 snapshot look older than it is (recomputed next time), never newer.
 
+What the counters cannot see: writes made with the triggers off (PostgreSQL
+``session_replication_role = replica``, as ``pg_restore --disable-triggers`` and logical
+replication apply; ``ALTER TABLE ... DISABLE TRIGGER``). A disabled trigger is found and put
+back on the next open (``versioning_installed``); after a restore made that way, open the
+database once before serving. On PostgreSQL a transaction that writes a watched table holds
+that table's counter row until it commits, so writers of one table queue there; a deadlock
+needs two transactions writing two watched tables in opposite orders, which callqa's own
+writers never do (hits and decisions are written before ``calltag``).
+
 :func:`install_versioning` creates the counters and triggers (a new database, migration
 0003); :func:`warm` is how ``qa nightly`` fills the common views once the night's data is in.
 """
@@ -26,7 +35,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -49,6 +58,7 @@ WATCHED = (
 KEEP = 50
 """Snapshots kept per kind (the most recently computed); older views are computed again."""
 _FUNCTION = "qa_bump_data_version"
+_LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "sqlalchemy")
 
 
 @dataclass(frozen=True)
@@ -85,10 +95,17 @@ def _sqlite_ddl(table: str) -> list[str]:
     ]
 
 
+# One bump per table per transaction (a transaction-local setting remembers it): fewer row
+# locks on the counter and no overflow from statement-by-statement ORM writes. The
+# function keeps the schema it was made in (``SET search_path FROM CURRENT``), so a writer
+# with another search path still bumps this database's counters.
 _PG_FUNCTION = (
-    f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN UPDATE dataversion SET version = version + 1 WHERE source = TG_TABLE_NAME; "
-    "RETURN NULL; END $$"
+    f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql "
+    "SET search_path FROM CURRENT AS $$ BEGIN "
+    "IF current_setting('qa_dv.' || TG_TABLE_NAME, true) IS DISTINCT FROM '1' THEN "
+    "UPDATE dataversion SET version = version + 1 WHERE source = TG_TABLE_NAME; "
+    "PERFORM set_config('qa_dv.' || TG_TABLE_NAME, '1', true); "
+    "END IF; RETURN NULL; END $$"
 )
 
 
@@ -101,11 +118,12 @@ def _pg_ddl(table: str) -> list[str]:
     ]
 
 
-def install_versioning(conn: Connection) -> None:
-    """Create the ``DataVersion`` rows and the triggers that bump them (idempotent). The
-    tables themselves come from the models (``create_all``) or migration 0003."""
+def install_versioning(conn: Connection, tables: Sequence[str] = WATCHED) -> None:
+    """Create the ``DataVersion`` rows and the triggers that bump them for ``tables``
+    (idempotent). The tables themselves come from the models (``create_all``) or migration
+    0003."""
     dialect = conn.dialect.name
-    for table in WATCHED:
+    for table in tables:
         conn.execute(
             text(
                 "INSERT INTO dataversion (source, version) VALUES (:t, 0) "
@@ -115,19 +133,23 @@ def install_versioning(conn: Connection) -> None:
         )
     if dialect == "postgresql":
         conn.exec_driver_sql(_PG_FUNCTION)
-    for table in WATCHED:
+    for table in tables:
         statements = _pg_ddl(table) if dialect == "postgresql" else _sqlite_ddl(table)
         for statement in statements:
             conn.exec_driver_sql(statement)
 
 
 def versioning_installed(conn: Connection) -> bool:
-    """Whether every trigger :func:`install_versioning` makes is there (a catalog query)."""
+    """Whether every counter row and trigger :func:`install_versioning` makes is there (and,
+    on PostgreSQL, enabled): two small queries."""
+    if set(read_versions(conn)) != set(WATCHED):
+        return False
     if conn.dialect.name == "postgresql":
         found = conn.execute(
             text("SELECT COUNT(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                 "WHERE n.nspname = current_schema() AND t.tgname LIKE 'dv\\_%'")
+                 "WHERE n.nspname = current_schema() AND t.tgname LIKE 'dv\\_%' "
+                 "AND t.tgenabled <> 'D'")
         ).scalar()  # fmt: skip
         return found == len(WATCHED)
     found = conn.execute(
@@ -137,9 +159,9 @@ def versioning_installed(conn: Connection) -> bool:
     return found == 3 * len(WATCHED)
 
 
-def drop_versioning(conn: Connection) -> None:
+def drop_versioning(conn: Connection, tables: Sequence[str] = WATCHED) -> None:
     """Drop the triggers (a downgrade below migration 0003; the tables go with it)."""
-    for table in WATCHED:
+    for table in tables:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS dv_{table} ON {table}")
         else:
@@ -160,11 +182,19 @@ def read_versions(conn: Connection) -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of callqa's own source (``qa`` and, beside it, ``review_ui``): a stored result
-    is only as current as the code that computed it. Read once per process (~10 ms)."""
+    """A hash of callqa's own source (``qa`` and, beside it, ``review_ui`` and ``classify``)
+    and of the versions of the numeric libraries the results come from: a stored result is
+    only as current as the code that computed it. Read once per process (~10 ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for root in (package, package.parent / "review_ui"):
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={version(name)}\n".encode())
+        except PackageNotFoundError:
+            digest.update(f"{name}=-\n".encode())
+    for root in (package, package.parent / "review_ui", package.parent / "classify"):
         for path in sorted(root.rglob("*.py")) if root.is_dir() else ():
             digest.update(str(path.relative_to(root.parent)).encode())
             digest.update(path.read_bytes())
@@ -187,7 +217,15 @@ def serve(
     lists, other non-JSON values as strings: both paths return the decoded JSON)."""
     key = _key({**params, "code": code_fingerprint()})
     with engine.connect() as conn:
-        versions = json.dumps(read_versions(conn), sort_keys=True)
+        counts = read_versions(conn)
+        versions = json.dumps(counts, sort_keys=True)
+    if set(counts) != set(WATCHED):  # counters missing: nothing could tell a stale result
+        log.warning("write counters missing for %s: %s computed, not stored",
+                    sorted(set(WATCHED) - set(counts)), kind)  # fmt: skip
+        started, at = time.perf_counter(), datetime.now()
+        encoded = json.dumps(compute(), default=str)
+        return Served(json.loads(encoded), at, time.perf_counter() - started, stored=False)
+    with engine.connect() as conn:
         row = conn.execute(
             select(Snapshot.payload, Snapshot.computed_at, Snapshot.seconds).where(
                 Snapshot.kind == kind, Snapshot.key == key, Snapshot.versions == versions
@@ -219,6 +257,9 @@ def _store(
                 conn.execute(
                     Snapshot.__table__.update().where(Snapshot.id == found).values(**values)
                 )
+            # A snapshot of other counts can never be served again (they only grow): gone,
+            # with whatever call and customer ids its pages held.
+            conn.execute(delete(Snapshot).where(Snapshot.versions != versions))
             keep = (
                 select(Snapshot.id)
                 .where(Snapshot.kind == kind)

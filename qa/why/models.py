@@ -240,9 +240,15 @@ def fit_adjusted(
         return Adjusted("none", notes=("no tag with enough calls to adjust",))
     if np.ptp(y) == 0:
         return Adjusted("none", notes=("the outcome does not vary: nothing to explain",))
+    rare: list[str] = []
+    if sampled:  # a tag common enough in every call may be too rare in the sample
+        rare = [f for f in features if f in frame and frame[f].sum() < min_n]
+        features = [f for f in features if f not in rare]
     design = _design(frame, features, controls, min_n)
     if sampled:
         design.notes.append(sampled)
+        for name in rare:
+            design.feature_notes[name] = f"fewer than {min_n} calls in the sample: not adjusted"
     _drop_collinear(design, features, len(y))
     if len(y) <= len(design.columns) + 1:
         return Adjusted("none", notes=(f"too few rows ({len(y)}) for the regression",))

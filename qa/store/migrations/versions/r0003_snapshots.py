@@ -18,6 +18,13 @@ from alembic import op
 
 from qa.store.snapshots import drop_versioning, install_versioning
 
+# The watched tables as of this revision (frozen: a later revision that watches more adds its
+# own triggers).
+WATCHED = (
+    "call", "survey", "turn", "callmetrics", "tag", "decision", "calltag", "review",
+    "agentstate", "scheduleblock", "costentry", "cluster", "themefit", "thememember",
+)  # fmt: skip
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -28,7 +35,7 @@ def upgrade() -> None:
     op.create_table(
         "dataversion",
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("source"),
     )
     op.create_table(
@@ -43,10 +50,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("kind", "key"),
     )
-    install_versioning(op.get_bind())
+    install_versioning(op.get_bind(), WATCHED)
 
 
 def downgrade() -> None:
-    drop_versioning(op.get_bind())
+    drop_versioning(op.get_bind(), WATCHED)
     op.drop_table("snapshot")
     op.drop_table("dataversion")
