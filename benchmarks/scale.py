@@ -83,28 +83,31 @@ def _forget(engine: Any, kind: str) -> None:
         conn.execute(delete(Snapshot).where(Snapshot.kind == kind))
 
 
+def _view(engine: Any, kind: str, serve: Callable[[], Any], *, stored: bool) -> Any:
+    """``serve()`` (a function going through ``qa.store.snapshots``) computed and stored, or
+    served from that snapshot (``stored``); the run must be what its row says."""
+    if not stored:
+        _forget(engine, kind)
+    served = serve()
+    assert served.stored is stored, "the timed run was not what its row says"
+    return served
+
+
 def _kpis(engine: Any, *, stored: bool) -> Any:
-    """What ``qa kpis`` prints (``qa.metrics.kpi_table``): computed and stored, or served
-    from that snapshot (``stored``)."""
+    """What ``qa kpis`` prints (``qa.metrics.kpi_table``)."""
     from qa.metrics.base import KpiOptions
     from qa.metrics.kpi_table import KIND, kpi_table
 
-    if not stored:
-        _forget(engine, KIND)
-    served = kpi_table(engine, **_OPTIONS, options=KpiOptions(48.0, 20.0))
-    assert served.stored is stored, "the timed run was not what its row says"
-    return served
+    options = KpiOptions(48.0, 20.0)
+    return _view(engine, KIND, lambda: kpi_table(engine, **_OPTIONS, options=options),
+                 stored=stored)  # fmt: skip
 
 
 def _insights(engine: Any, *, stored: bool) -> Any:
-    """The Insights tab's all-data sections (``qa.report.insights_view``), likewise."""
+    """The Insights tab's all-data sections (``qa.report.insights_view``)."""
     from qa.report.insights_view import KIND, served_sections
 
-    if not stored:
-        _forget(engine, KIND)
-    served = served_sections(engine)
-    assert served.stored is stored, "the timed run was not what its row says"
-    return served
+    return _view(engine, KIND, lambda: served_sections(engine), stored=stored)
 
 
 def operations(spec: ScaleSpec) -> list[tuple[str, bool, Callable[[Any, int], Any]]]:

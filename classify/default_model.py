@@ -6,8 +6,8 @@
 Training set: every example of ``models/tag_examples.jsonl`` (closed world over the tags
 the bank labels) plus the taxonomy's own comment examples and negative examples (each
 labels only its own tag). Features: MiniLM embeddings plus TF-IDF word n-grams
-(``LearnedTagger.design``), plain class-balanced logistic regression (no probability
-calibration: it cost 6x the build time and scored no better on the dev sets). The model
+(``LearnedTagger.design``), class-balanced logistic regression with sigmoid-calibrated
+probabilities (``CALIBRATION``, which says why). The model
 speaks for customers' words (``comment`` and ``customer`` sources); agent turns keep the
 rules. Per-tag cut-offs and weak tags come from cross-validation (``classify.learned``).
 

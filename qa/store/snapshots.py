@@ -26,7 +26,7 @@ needs two transactions writing two watched tables in opposite orders, which call
 writers never do (hits and decisions are written before ``calltag``).
 
 :func:`install_versioning` creates the counters and triggers (a new database, migration
-0003); :func:`warm` is how ``qa nightly`` fills the common views once the night's data is in.
+0003); ``qa nightly`` calls the views' ``serve`` functions once the night's data is in.
 """
 
 from __future__ import annotations
@@ -222,9 +222,8 @@ def serve(
     if set(counts) != set(WATCHED):  # counters missing: nothing could tell a stale result
         log.warning("write counters missing for %s: %s computed, not stored",
                     sorted(set(WATCHED) - set(counts)), kind)  # fmt: skip
-        started, at = time.perf_counter(), datetime.now()
-        encoded = json.dumps(compute(), default=str)
-        return Served(json.loads(encoded), at, time.perf_counter() - started, stored=False)
+        encoded, at, seconds = _computed(compute)
+        return Served(json.loads(encoded), at, seconds, stored=False)
     with engine.connect() as conn:
         row = conn.execute(
             select(Snapshot.payload, Snapshot.computed_at, Snapshot.seconds).where(
@@ -233,11 +232,17 @@ def serve(
         ).first()
     if row is not None:
         return Served(json.loads(row.payload), row.computed_at, row.seconds, stored=True)
-    started, at = time.perf_counter(), datetime.now()
-    encoded = json.dumps(compute(), default=str)  # key order kept: it is the columns
-    seconds = time.perf_counter() - started
+    encoded, at, seconds = _computed(compute)
     _store(engine, kind, key, versions, encoded, at, seconds)
     return Served(json.loads(encoded), at, seconds, stored=False)
+
+
+def _computed(compute: Callable[[], Any]) -> tuple[str, datetime, float]:
+    """``compute()`` as JSON text (key order kept: it is the columns), when it started and
+    the seconds it took."""
+    started, at = time.perf_counter(), datetime.now()
+    encoded = json.dumps(compute(), default=str)
+    return encoded, at, time.perf_counter() - started
 
 
 def _store(
@@ -270,14 +275,3 @@ def _store(
     except SQLAlchemyError as exc:
         log.warning("could not store the %s result (%s); it is computed again next time",
                     kind, exc.__class__.__name__)  # fmt: skip
-
-
-def warm(engine: Engine, jobs: Mapping[str, Callable[[Engine], Any]]) -> dict[str, float]:
-    """Run each named job (a function that calls :func:`serve`) and return its seconds:
-    how ``qa nightly`` has the common views ready before anyone asks."""
-    spent: dict[str, float] = {}
-    for name, job in jobs.items():
-        started = time.perf_counter()
-        job(engine)
-        spent[name] = round(time.perf_counter() - started, 2)
-    return spent

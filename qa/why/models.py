@@ -229,21 +229,21 @@ def fit_adjusted(
     import numpy as np
 
     sampled = ""
+    rare: list[str] = []
     if len(frame) > MAX_ADJUSTED_ROWS:
         sampled = (
             f"adjusted on a seeded random sample of {MAX_ADJUSTED_ROWS:,} of {len(frame):,} "
             "calls (the raw effects use every call)"
         )
         frame = frame.sample(n=MAX_ADJUSTED_ROWS, random_state=0)
+        # A tag common enough among every call may be too rare in the sample.
+        rare = [f for f in features if f in frame and frame[f].sum() < min_n]
+        features = [f for f in features if f not in rare]
     y = frame["y"].to_numpy(dtype=float)
     if not features:
         return Adjusted("none", notes=("no tag with enough calls to adjust",))
     if np.ptp(y) == 0:
         return Adjusted("none", notes=("the outcome does not vary: nothing to explain",))
-    rare: list[str] = []
-    if sampled:  # a tag common enough in every call may be too rare in the sample
-        rare = [f for f in features if f in frame and frame[f].sum() < min_n]
-        features = [f for f in features if f not in rare]
     design = _design(frame, features, controls, min_n)
     if sampled:
         design.notes.append(sampled)
