@@ -153,5 +153,8 @@ def _store_views(engine: Engine, settings: Settings, console: Any) -> None:
     }
     console.print(
         "[bold]stored views[/bold]: "
-        + ", ".join(f"{name} {view.seconds:.1f} s" for name, view in views.items())
+        + ", ".join(
+            f"{name} {view.seconds:.1f} s" + (" (already stored)" if view.stored else "")
+            for name, view in views.items()
+        )
     )
