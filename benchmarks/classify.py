@@ -66,9 +66,10 @@ THEME_STEPS: list[tuple[str, dict]] = [  # each row adds one change to the one a
      {"graph": "binary", "assign": "qr", "criterion": "silhouette", "n_neighbors": 15,
       "diffusion_time": 0}),
     ("+ fuzzy graph (30 neighbours), k-means labels",
-     {"criterion": "silhouette", "diffusion_time": 0}),
-    ("+ eigen-floor k", {"diffusion_time": 0}),
-    ("+ diffusion-map coordinates (eigenvalue^2) = default", {}),
+     {"criterion": "silhouette", "diffusion_time": 0, "smooth_rounds": 0}),
+    ("+ eigen-floor k", {"diffusion_time": 0, "smooth_rounds": 0}),
+    ("+ diffusion-map coordinates (eigenvalue^2)", {"smooth_rounds": 0}),
+    ("+ neighbour voting after k-means = default", {}),
 ]  # fmt: skip
 LEAK = re.compile(r"@|https?|www\.|\bt\.co\b")
 

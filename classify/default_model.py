@@ -263,11 +263,15 @@ def rule_trust(
         k = min(folds, pos, len(target) - pos)
         if tag in model.weak_ or k < 2:
             continue  # no model hits to weigh rule hits against: every rule hit counts
-        estimator, _ = model._classifier(pos, len(target) - pos)
-        proba = cross_val_predict(
-            clone(estimator), features[rows], target, method="predict_proba",
-            cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=0),
-        )[:, 1]  # fmt: skip
+        # The out-of-fold probabilities the cut-offs were chosen on (``oof_``: same folds,
+        # same estimator), else computed here.
+        proba = getattr(model, "oof_", {}).get(tag)
+        if proba is None or len(proba) != len(rows) or model.cv_folds != folds:
+            estimator, _ = model._classifier(pos, len(target) - pos)
+            proba = cross_val_predict(
+                clone(estimator), features[rows], target, method="predict_proba",
+                cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=0),
+            )[:, 1]  # fmt: skip
         hit = np.array([tag in found[i] for i in rows])
         cut = model.cutoff(tag)
         scores: dict[float, float] = {}

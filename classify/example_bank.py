@@ -8,8 +8,11 @@
 ``tags`` lists every tag the text carries (closed world over the tags the bank names: a
 tag not listed is a negative); ``kind`` is ``positive``, ``hard-negative`` (a near miss of
 the tag named by ``near``: negations, sarcasm, money transfers, "not rude at all") or
-``neutral``; ``source`` is where the example came from. ``models/TAGGING_GUIDE.md`` is how
-the texts were labelled. Standard library only.
+``neutral``; ``source`` is where the example came from; ``group`` (optional) names the
+labelled comment set a line came from (``dev``, ``dev2``, ``dev3``: realistic survey
+comments by three further writers), so that ``benchmarks/tagging.py`` can leave one set out,
+train on the rest and score the set it left out. ``models/TAGGING_GUIDE.md`` is how the
+texts were labelled. Standard library only.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class BankExample:
     kind: str
     source: str
     near: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,20 @@ class ExampleBank:
 
     def __len__(self) -> int:
         return len(self.examples)
+
+    def without(self, group: str) -> ExampleBank:
+        """The bank less the lines of ``group`` (its digest marks the difference)."""
+        kept = tuple(ex for ex in self.examples if ex.group != group)
+        digest = hashlib.sha256(f"{self.digest}-{group}".encode()).hexdigest()[:16]
+        return ExampleBank(kept, self.tags, digest, self.path)
+
+    def groups(self) -> dict[str, tuple[BankExample, ...]]:
+        """group name -> its lines, in file order."""
+        out: dict[str, list[BankExample]] = {}
+        for ex in self.examples:
+            if ex.group:
+                out.setdefault(ex.group, []).append(ex)
+        return {name: tuple(lines) for name, lines in out.items()}
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """tag -> (texts that carry it, hard negatives written for it)."""
@@ -109,7 +127,7 @@ def _parse(line: str, where: str, known_tags: tuple[str, ...]) -> BankExample:
     if not isinstance(row, dict):
         raise ExampleBankError(f"{where}: expected an object")
     text, tags, kind = row.get("text"), row.get("tags", []), row.get("kind")
-    source, near = row.get("source"), row.get("near")
+    source, near, group = row.get("source"), row.get("near"), row.get("group")
     if not isinstance(text, str) or not text.strip():
         raise ExampleBankError(f"{where}: 'text' must be a non-empty string")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -120,6 +138,8 @@ def _parse(line: str, where: str, known_tags: tuple[str, ...]) -> BankExample:
         raise ExampleBankError(f"{where}: 'source' (where the example came from) is missing")
     if near is not None and not isinstance(near, str):
         raise ExampleBankError(f"{where}: 'near' must be a tag name")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise ExampleBankError(f"{where}: 'group' must be a set name such as 'dev2'")
     if known_tags:
         unknown = sorted({*tags, *([near] if near else [])} - set(known_tags))
         if unknown:
@@ -130,4 +150,6 @@ def _parse(line: str, where: str, known_tags: tuple[str, ...]) -> BankExample:
         raise ExampleBankError(f"{where}: a positive example needs at least one tag")
     if near is not None and near in tags:
         raise ExampleBankError(f"{where}: a near miss of {near!r} cannot carry {near!r}")
-    return BankExample(text.strip(), frozenset(tags), kind, source.strip(), near)
+    return BankExample(
+        text.strip(), frozenset(tags), kind, source.strip(), near, group.strip() if group else None
+    )

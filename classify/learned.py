@@ -207,10 +207,15 @@ class LearnedTagger:
         self.thresholds_: dict[str, float] = {}
         self.weak_: dict[str, str] = {}
         self.cv_: dict[str, Any] = {}
+        # Kept for ``rule_trust`` (same folds, same estimator); not saved (``__getstate__``).
+        self.oof_: dict[str, np.ndarray] = {}
         if self.threshold != "cv":
             self.thresholds_ = {tag: float(self.threshold) for tag in self.tags_}
             return
-        for score in cross_validate(self, X, y, unknown, folds=self.cv_folds, tune=True):
+        scores = cross_validate(
+            self, X, y, unknown, folds=self.cv_folds, tune=True, out_of_fold=self.oof_
+        )
+        for score in scores:
             self.cv_[score.tag] = score
             self.thresholds_[score.tag] = score.threshold
             if score.f1 is None:
@@ -388,6 +393,7 @@ class LearnedTagger:
         # (an ``Embedder`` pickles as its settings only).
         state = dict(self.__dict__)
         state.pop("embedder_", None)
+        state.pop("oof_", None)  # fitting's by-product, only needed while fitting
         return state
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:

@@ -114,6 +114,7 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     tune: bool = False,
+    out_of_fold: dict[str, np.ndarray] | None = None,
 ) -> list[TagScore]:
     """Per-tag precision / recall / F1 from stratified K-fold predictions.
 
@@ -123,6 +124,10 @@ def cross_validate(
     the tagger's cut-off for the tag, or, with ``tune``, at the ``THRESHOLD_GRID`` cut-off
     that maximises the out-of-fold F1 (so that F1 is slightly optimistic: the cut-off was
     chosen on the same predictions).
+
+    ``out_of_fold``: when given, filled with each cross-validated tag's out-of-fold
+    probabilities (over the rows ``classify.labels.tag_targets`` keeps for it), so a caller
+    that needs the same predictions (``classify.default_model.rule_trust``) need not refit.
     """
     from sklearn.base import clone
     from sklearn.metrics import precision_recall_fscore_support
@@ -145,6 +150,8 @@ def cross_validate(
         proba = cross_val_predict(
             clone(estimator), X[rows], target, cv=splitter, method="predict_proba"
         )[:, 1]
+        if out_of_fold is not None:
+            out_of_fold[tag] = proba
         cuts = THRESHOLD_GRID if tune else (tagger.cutoff(tag),)
         best: tuple[float, float, float, float] | None = None  # (f1, -|cut - 0.5|, p, r)
         chosen = cuts[0]

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from classify.cleaning import TextCleaner
-from classify.clustering import DIFFUSION_TIME, N_NEIGHBORS, fit_partition
+from classify.clustering import DIFFUSION_TIME, N_NEIGHBORS, SMOOTH_ROUNDS, fit_partition
 from classify.ctfidf import keywords as ctfidf_keywords
 from classify.matching import match_ids, stable_ids
 from classify.naming import suggest_name
@@ -74,7 +74,9 @@ class ThemeModel:
     ``graph`` (``fuzzy`` | ``binary``) and ``assign`` (``kmeans`` | ``qr``): the spectral
     method's neighbour graph and label assignment (``classify.clustering``);
     ``diffusion_time``: k-means runs on the eigenvectors weighted by their eigenvalue to
-    this power (diffusion-map coordinates; 0: unweighted, as before 2026-12-03).
+    this power (diffusion-map coordinates; 0: unweighted, as before 2026-12-03);
+    ``smooth_rounds``: rounds of neighbour voting after it (``classify.clustering.
+    smooth_labels``; 0: none).
     ``entities``: names removed before clustering (company, product); ``clean=False`` keeps
     the texts as they are.
     ``assign_threshold``: ``predict`` gives a text the nearest theme's id when their cosine
@@ -100,6 +102,7 @@ class ThemeModel:
         graph: str = "fuzzy",
         assign: str = "kmeans",
         diffusion_time: float = DIFFUSION_TIME,
+        smooth_rounds: int = SMOOTH_ROUNDS,
         clean: bool = True,
         entities: Sequence[str] = (),
         random_state: int = 0,
@@ -120,6 +123,7 @@ class ThemeModel:
         self.graph = graph
         self.assign = assign
         self.diffusion_time = diffusion_time
+        self.smooth_rounds = smooth_rounds
         self.clean = clean
         self.entities = entities
         self.random_state = random_state
@@ -247,7 +251,7 @@ class ThemeModel:
         labels, self.k_, self.k_curve_ = fit_partition(
             sample, self.k, self.method, k_range=self.k_range, criterion=self.criterion,
             seed=self.random_state, n_neighbors=self.n_neighbors, graph=self.graph,
-            how=self.assign, diffusion=self.diffusion_time,
+            how=self.assign, diffusion=self.diffusion_time, smooth=self.smooth_rounds,
             also=[x[self.sample_rows(n, d)] for d in draws],
         )  # fmt: skip
         if len(fit_rows) == n:

@@ -151,6 +151,19 @@ def test_cross_validate_reports_per_tag_scores() -> None:
     assert 0.5 <= (scores["long-wait"].f1 or 0) <= 1
 
 
+def test_out_of_fold_probabilities_are_kept_for_rule_trust_and_not_saved(tmp_path: Path) -> None:
+    texts, y = _data()
+    tagger = _fitted()
+    X = tagger.design(HashEmbedder().encode(texts), texts)
+    again: dict[str, np.ndarray] = {}
+    cross_validate(tagger, X, y, folds=tagger.cv_folds, tune=True, out_of_fold=again)
+    assert set(tagger.oof_) == set(again) == {"agent-rude", "long-wait"}
+    for tag, proba in again.items():  # the very predictions the cut-offs were chosen on
+        assert len(proba) == len(texts) and np.allclose(tagger.oof_[tag], proba)
+    loaded = LearnedTagger.load(tagger.save(tmp_path / "tagger.joblib"))
+    assert not hasattr(loaded, "oof_")
+
+
 def test_helpers() -> None:
     assert split_sentences("One. Two!  Three?") == [(0, 4), (5, 9), (11, 17)]
     assert split_sentences("no punctuation") == [(0, 14)]

@@ -105,7 +105,8 @@ def test_cleaning_makes_themes_follow_the_complaint_not_the_airline() -> None:
     texts, labels = _complaints()
     airline = [t.split()[0] for t in texts]
     cleaned = ThemeModel(k=3, embedder=WordEmbedder()).fit(texts)
-    raw = ThemeModel(k=3, embedder=WordEmbedder(), clean=False).fit(texts)
+    # Without neighbour voting, which mends part of what the raw text's noise breaks.
+    raw = ThemeModel(k=3, embedder=WordEmbedder(), clean=False, smooth_rounds=0).fit(texts)
     assert nmi(labels, cleaned.labels_) == pytest.approx(1.0)
     assert nmi(labels, raw.labels_) < 0.9  # handles, links and numbers pull texts apart
     for theme in cleaned.themes_:

@@ -14,7 +14,14 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from classify.clustering import EIGEN_FLOOR, assign, candidate_ks, choose_k, partition
+from classify.clustering import (
+    EIGEN_FLOOR,
+    assign,
+    candidate_ks,
+    choose_k,
+    partition,
+    smooth_labels,
+)
 from classify.ctfidf import ctfidf, keywords
 from classify.matching import match_ids, stable_ids
 from classify.themes import PreviousThemes, Theme, ThemeModel
@@ -148,6 +155,31 @@ def test_diffusion_time_weights_eigenvectors_by_their_eigenvalue() -> None:
     assert adjusted_rand_score(y, partition(x, 4, diffusion=0)) == pytest.approx(1.0)
     model = ThemeModel(k=4, diffusion_time=0.0, min_cluster_size=1)
     assert model.diffusion_time == 0.0  # sklearn contract: __init__ stores it as given
+    labels = model.fit([str(i) for i in range(len(x))], x).labels_
+    assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
+
+
+def test_smoothing_moves_a_text_to_the_group_its_neighbours_are_in() -> None:
+    from scipy.sparse import csr_matrix
+
+    # Two triangles {0, 1, 2} and {3, 4, 5} joined by one weak edge 2-3, and node 6 alone.
+    # k-means put node 2 with the other triangle: its two strong edges vote it back home;
+    # node 6, with no edge, keeps its group.
+    edges = [(0, 1, 1.0), (0, 2, 1.0), (1, 2, 1.0), (3, 4, 1.0), (3, 5, 1.0), (4, 5, 1.0)]
+    edges.append((2, 3, 0.2))
+    rows = [a for a, b, _ in edges] + [b for a, b, _ in edges]
+    cols = [b for a, b, _ in edges] + [a for a, b, _ in edges]
+    weights = [w for *_, w in edges] * 2
+    graph = csr_matrix((weights, (rows, cols)), shape=(7, 7))
+    wrong = np.array([0, 0, 1, 1, 1, 1, 2])
+    assert smooth_labels(graph, wrong).tolist() == [0, 0, 0, 1, 1, 1, 2]
+    assert smooth_labels(graph, wrong, rounds=0).tolist() == wrong.tolist()
+
+    x, y = blobs([30, 40, 25, 35])
+    model = ThemeModel(k=4, smooth_rounds=0, min_cluster_size=1)
+    assert model.smooth_rounds == 0  # sklearn contract: __init__ stores it as given
+    from sklearn.metrics import adjusted_rand_score
+
     labels = model.fit([str(i) for i in range(len(x))], x).labels_
     assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
 
