@@ -151,22 +151,25 @@ class VectorCache:
             # from the texts, which may be unredacted comments.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(self.path, 0o600)
-            with self._connect() as db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO vectors (key, vector, used) VALUES (?, ?, ?)",
-                    [(k, rows[i].tobytes(), now) for i, k in enumerate(self.keys(texts))],
-                )
-                (count,) = db.execute("SELECT count(*) FROM vectors").fetchone()
-                if count > self.max_vectors:
-                    # Down to 90 % of the bound, so that eviction is not paid on every write.
-                    drop = count - int(self.max_vectors * 0.9)
-                    db.execute(
-                        "DELETE FROM vectors WHERE key IN "
-                        "(SELECT key FROM vectors ORDER BY used LIMIT ?)",
-                        (drop,),
-                    )
+            records = [(k, rows[i].tobytes(), now) for i, k in enumerate(self.keys(texts))]
+            _retrying(lambda: self._write(records))
         except (sqlite3.Error, OSError) as exc:
             self._fail("write", exc)
+
+    def _write(self, records: list[tuple[bytes, bytes, int]]) -> None:
+        with self._connect() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector, used) VALUES (?, ?, ?)", records
+            )
+            (count,) = db.execute("SELECT count(*) FROM vectors").fetchone()
+            if count > self.max_vectors:
+                # Down to 90 % of the bound, so that eviction is not paid on every write.
+                drop = count - int(self.max_vectors * 0.9)
+                db.execute(
+                    "DELETE FROM vectors WHERE key IN "
+                    "(SELECT key FROM vectors ORDER BY used LIMIT ?)",
+                    (drop,),
+                )
 
     def __len__(self) -> int:
         """Vectors in the file (of every namespace)."""
@@ -198,6 +201,23 @@ class VectorCache:
         # A cache is an optimisation: a locked-out, read-only or damaged file costs speed only.
         self.broken = True
         log.warning("vector cache %s: cannot %s (%s); embedding without it", self.path, what, exc)
+
+
+def _retrying(write: Callable[[], None], attempts: int = 6) -> None:
+    """Run ``write``; again, after a short pause, when SQLite says the file is locked or busy.
+
+    The 60 s busy timeout does not cover every wait: two processes that open a new file at
+    once race to switch it to WAL, and that switch fails at once, without waiting, for the
+    loser (seen on a loaded 2-core CI machine)."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if attempt == attempts - 1 or ("locked" not in text and "busy" not in text):
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _now() -> int:

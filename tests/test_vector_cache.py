@@ -88,6 +88,31 @@ def test_a_damaged_cache_file_is_skipped_not_an_error(tmp_path: Path, caplog) ->
     assert x.shape == (2, 4) and embedder.seen == ["a", "b"]
 
 
+def test_a_write_that_finds_the_file_locked_is_tried_again(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from classify import vector_cache
+
+    cache = VectorCache(tmp_path / "v.sqlite3", "m", dim=4)
+    real = VectorCache._write
+    calls = []
+
+    def locked_twice(self, records):  # type: ignore[no-untyped-def]
+        calls.append(len(records))
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        real(self, records)
+
+    monkeypatch.setattr(VectorCache, "_write", locked_twice)
+    monkeypatch.setattr(vector_cache.time, "sleep", lambda s: None)
+    cache.put_many(["a", "b"], _vectors(2))
+    assert calls == [2, 2, 2] and not cache.broken and len(cache) == 2
+    monkeypatch.setattr(VectorCache, "_write", lambda self, r: (_ for _ in ()).throw(
+        sqlite3.OperationalError("disk I/O error")))  # fmt: skip
+    cache.put_many(["c"], _vectors(1))  # not a lock: given up at once, the cache set aside
+    assert cache.broken
+
+
 def _writer(path: str, start: int) -> None:
     cache = VectorCache(Path(path), "m", dim=4)
     for lo in range(start, start + 200, 20):
