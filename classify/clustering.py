@@ -247,7 +247,11 @@ def spectral(
     smooth: int = SMOOTH_ROUNDS,
 ) -> np.ndarray:  # fmt: skip
     values, maps, normalised = _spectral(x, k, n_neighbors, seed, graph)
-    labels = assign(maps, k, seed, how, values, diffusion)
+    return _voted(normalised, assign(maps, k, seed, how, values, diffusion), how, smooth)
+
+
+def _voted(normalised: Any, labels: np.ndarray, how: str, smooth: int) -> np.ndarray:
+    """The spectral labels after neighbour voting (k-means' only: QR's are kept as they are)."""
     return smooth_labels(normalised, labels, smooth) if how == "kmeans" else _compact(labels)
 
 
@@ -371,9 +375,7 @@ def fit_partition(
     if method == "spectral":
         # Weighted by this sample's own eigenvalues: they belong to these eigenvectors.
         labels = assign(maps, chosen, seed, how, own, diffusion)
-        if how == "kmeans":
-            return smooth_labels(normalised, labels, smooth), chosen, curve
-        return _compact(labels), chosen, curve
+        return _voted(normalised, labels, how, smooth), chosen, curve
     return partition(x, chosen, method, seed=seed), chosen, curve
 
 

@@ -252,7 +252,7 @@ def rule_trust(
     nothing: tuple[frozenset[str], bool] = (frozenset(), False)
     found = [parsed.get(t, nothing)[0] for t in data.texts]
     denied = [parsed.get(t, nothing)[1] for t in data.texts]
-    features = model.design(vectors, data.texts)
+    features: Any = None  # built only if a tag's out-of-fold probabilities must be recomputed
     floors: dict[str, float] = {}
     negation_ok: dict[str, bool] = {}
     for tag in model.tags_:
@@ -267,6 +267,8 @@ def rule_trust(
         # same estimator), else computed here.
         proba = getattr(model, "oof_", {}).get(tag)
         if proba is None or len(proba) != len(rows) or model.cv_folds != folds:
+            if features is None:
+                features = model.design(vectors, data.texts)
             estimator, _ = model._classifier(pos, len(target) - pos)
             proba = cross_val_predict(
                 clone(estimator), features[rows], target, method="predict_proba",
